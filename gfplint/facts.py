@@ -1,0 +1,128 @@
+"""Facts: plain, serializable data produced by the front end per translation unit.
+
+Nothing here refers to libclang.  Later stages (program, rules, report) and
+their unit tests build these by hand.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ErrorPath:
+    """What happens when the site's failure is detected."""
+
+    check: str  # how it is checked: if-not, eq-null, or-chain, is-err-or-null, bug-on, warn-on, if-errno, ...
+    check_line: int
+    lines: list[int] = field(default_factory=list)  # lines of the failure branch itself
+    gotos: list[str] = field(default_factory=list)  # labels the failure branch jumps to
+    action: str = "other"  # return-error | fallback | crash | other
+    returns: str | None = None  # what the failure branch returns, as written
+
+
+@dataclass
+class Site:
+    """One allocation call site, as written in the source."""
+
+    file: str
+    line: int
+    column: int
+    function: str
+    api: str
+    call: str  # normalized call text, for line-independent keys
+    backend: str
+    gfp: str | None  # the gfp expression as written (None: implied by the API)
+    masks: list[list[str]] | None  # possible masks (sorted __GFP_ names); None = unresolved
+    gfp_params: list[str] = field(default_factory=list)  # gfp_t parameters the mask depends on
+    gfp_note: str = ""  # why the mask is unresolved
+    size: int | None = None  # bytes, when constant
+    size_text: str | None = None
+    count: int | None = None
+    elem_size: int | None = None
+    order: int | None = None
+    overflow: bool = False  # run-time n * size: NULL on overflow
+    accounted: bool = False  # SLAB_ACCOUNT cache
+    result: str = "ignored"  # checked | unchecked | returned | passed | stored | ignored
+    stored_in: str | None = None
+    checked: bool = False
+    used_unchecked_line: int | None = None  # first dereference before any check
+    error_path: ErrorPath | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.file, self.line, self.column)
+
+
+@dataclass
+class Goto:
+    line: int
+    label: str
+    site: tuple | None = None  # key of the site whose failure branch holds this goto
+    region: str | None = None  # label region holding this goto (None: before the first label)
+
+
+@dataclass
+class LabelRegion:
+    """Statements from a label up to the next label of the function body."""
+
+    name: str
+    line: int
+    lines: list[int] = field(default_factory=list)
+    falls_through: bool = True  # its last statement can run into the next region
+    returns: bool = False
+
+
+@dataclass
+class FunctionFacts:
+    file: str
+    name: str
+    line: int
+    body_falls_through: bool = True  # the code before the first label can run into it
+    labels: list[LabelRegion] = field(default_factory=list)
+    gotos: list[Goto] = field(default_factory=list)
+
+
+@dataclass
+class Diagnostic:
+    file: str
+    line: int
+    column: int
+    severity: str  # error | warning | note
+    message: str
+    tu: str = ""
+
+
+@dataclass
+class TUFacts:
+    tu: str  # the translation unit's main file, relative to the root
+    sites: list[Site] = field(default_factory=list)
+    functions: list[FunctionFacts] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    parse_errors: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TUFacts":
+        sites = []
+        for s in d.get("sites", []):
+            s = dict(s)
+            if s.get("error_path"):
+                s["error_path"] = ErrorPath(**s["error_path"])
+            sites.append(Site(**s))
+        functions = []
+        for f in d.get("functions", []):
+            f = dict(f)
+            f["labels"] = [LabelRegion(**r) for r in f.get("labels", [])]
+            f["gotos"] = [Goto(**{**g, "site": tuple(g["site"]) if g.get("site") else None}) for g in f.get("gotos", [])]
+            functions.append(FunctionFacts(**f))
+        return cls(
+            tu=d["tu"],
+            sites=sites,
+            functions=functions,
+            diagnostics=[Diagnostic(**x) for x in d.get("diagnostics", [])],
+            headers=list(d.get("headers", [])),
+            parse_errors=d.get("parse_errors", 0),
+        )

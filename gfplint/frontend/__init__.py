@@ -1,0 +1,1 @@
+"""libclang front end: one translation unit in, plain Facts out."""

@@ -1,0 +1,487 @@
+"""Parse one translation unit and extract allocation-site Facts.
+
+Only function bodies whose expansion file is an analysed .c file are walked
+(FRONTEND-NOTES trap 1 and 2: SYSCALL_DEFINEx names come from token pasting,
+and kernel/sched/build_policy.c #includes other .c files).  A site is named
+by the macro the programmer wrote (kmalloc), not by 6.12's expansion
+(kmalloc_noprof inside alloc_hooks), FRONTEND-NOTES trap 3.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import clang.cindex as ci
+
+from ..catalog import AllocApi, Catalog
+from ..compdb import CompileUnit
+from ..facts import Diagnostic, FunctionFacts, Goto, LabelRegion, Site, TUFacts
+from ..model.flags import Layout
+from . import clangutil as cu
+from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
+from .results import analyse_result
+
+K = ci.CursorKind
+MAX_DIAGNOSTICS = 10
+
+
+@dataclass
+class Instantiation:
+    name: str
+    file: str
+    start: int
+    end: int
+    line: int
+    column: int
+
+
+@dataclass
+class Source:
+    """An analysed file's bytes, decoded per line for extents."""
+
+    path: str
+    data: bytes
+
+    def text(self, start: int, end: int) -> str:
+        return self.data[start:end].decode("utf-8", "replace")
+
+
+@dataclass
+class TUContext:
+    unit: CompileUnit
+    root: str
+    catalog: Catalog
+    layout: Layout
+    files: cu.FileNames = field(default_factory=cu.FileNames)
+    sources: dict = field(default_factory=dict)  # abs path -> Source
+    insts: dict = field(default_factory=dict)  # (file, start offset) -> Instantiation
+    inst_list: list = field(default_factory=list)
+
+    def rel(self, path: str) -> str:
+        rel = os.path.relpath(path, self.root)
+        return path if rel.startswith("..") else rel.replace(os.sep, "/")
+
+    def analysed(self, path: str | None) -> bool:
+        """A .c file under the analysis root (FRONTEND-NOTES trap 2)."""
+        if not path or not path.endswith(".c"):
+            return False
+        if path == self.unit.file:
+            return True
+        return not os.path.relpath(path, self.root).startswith("..")
+
+    def source(self, path: str) -> Source:
+        src = self.sources.get(path)
+        if src is None:
+            try:
+                with open(path, "rb") as f:
+                    src = Source(path, f.read())
+            except OSError:
+                src = Source(path, b"")
+            self.sources[path] = src
+        return src
+
+    def where(self, loc: ci.SourceLocation):
+        h, line, col, off = cu.expansion(loc)
+        return self.files.name(h), line, col, off
+
+    def extent(self, c: ci.Cursor):
+        """(file, start offset, end offset, start line, end line) of C in its expansion file."""
+        f1, l1, _, o1 = self.where(c.extent.start)
+        f2, l2, _, o2 = self.where(c.extent.end)
+        if f1 is None or f1 != f2 or o2 < o1:
+            return None
+        return f1, o1, o2, l1, l2
+
+    def text(self, c: ci.Cursor) -> str | None:
+        ext = self.extent(c)
+        if ext is None or not self.analysed(ext[0]):
+            return None
+        return self.source(ext[0]).text(ext[1], ext[2])
+
+
+def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout) -> TUFacts:
+    ctx = TUContext(unit, root, catalog, layout)
+    facts = TUFacts(tu=ctx.rel(unit.file))
+    try:
+        tu = ci.Index.create().parse(unit.file, args=list(unit.args), options=cu.PARSE_OPTIONS)
+    except ci.TranslationUnitLoadError as e:
+        facts.diagnostics.append(Diagnostic(facts.tu, 0, 0, "error", f"libclang could not parse: {e}", facts.tu))
+        facts.parse_errors = 1
+        return facts
+    _diagnostics(tu, ctx, facts)
+    facts.headers = sorted({ctx.rel(i.include.name) for i in tu.get_includes()})
+    functions = []
+    for c in tu.cursor.get_children():
+        if c.kind == K.MACRO_INSTANTIATION:
+            _record_instantiation(c, ctx)
+        elif c.kind == K.FUNCTION_DECL and c.is_definition():
+            f = ctx.where(c.location)[0]
+            if ctx.analysed(f):
+                functions.append(c)
+    ctx.inst_list.sort(key=lambda i: (i.file, i.start, -i.end))
+    seen = set()
+    for fn in functions:
+        key = (ctx.where(fn.location)[0], fn.spelling)
+        if key in seen:
+            continue
+        seen.add(key)
+        _function(fn, ctx, facts)
+    return facts
+
+
+def _diagnostics(tu, ctx: TUContext, facts: TUFacts) -> None:
+    for d in tu.diagnostics:
+        if d.severity < ci.Diagnostic.Error:
+            continue
+        facts.parse_errors += 1
+        if len(facts.diagnostics) < MAX_DIAGNOSTICS:
+            loc = d.location
+            path = ctx.rel(loc.file.name) if loc.file else facts.tu
+            facts.diagnostics.append(Diagnostic(path, loc.line, loc.column, "error", d.spelling, facts.tu))
+
+
+def _record_instantiation(c: ci.Cursor, ctx: TUContext) -> None:
+    if c.spelling not in ctx.catalog.apis:
+        return
+    ext = ctx.extent(c)
+    if ext is None or not ctx.analysed(ext[0]):
+        return
+    _, line, col, _ = ctx.where(c.extent.start)
+    inst = Instantiation(c.spelling, ext[0], ext[1], ext[2], line, col)
+    ctx.insts[(inst.file, inst.start)] = inst
+    ctx.inst_list.append(inst)
+
+
+# ------------------------------------------------------------------ functions
+
+
+@dataclass
+class FunctionWalk:
+    fn: ci.Cursor
+    file: str
+    calls: list = field(default_factory=list)  # (call cursor, ancestors)
+    gotos: list = field(default_factory=list)  # (goto cursor)
+    gfp_params: set = field(default_factory=set)
+    gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
+
+
+def _is_gfp_type(t: ci.Type) -> bool:
+    return "gfp_t" in t.spelling
+
+
+def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
+    k = c.kind
+    if k == K.CALL_EXPR and ctx.catalog.lookup(c.spelling) is not None:
+        w.calls.append((c, list(anc)))
+    elif k == K.GOTO_STMT:
+        w.gotos.append(c)
+    elif k == K.VAR_DECL and _is_gfp_type(c.type):
+        init = [ch for ch in c.get_children() if ch.kind != K.TYPE_REF]
+        text = ctx.text(init[-1]) if init else None
+        w.gfp_locals.setdefault(c.spelling, [])
+        if text:
+            w.gfp_locals[c.spelling].append(("=", text))
+    elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
+        _gfp_assignment(c, w, ctx)
+    anc.append(c)
+    for ch in c.get_children():
+        _walk(ch, anc, w, ctx)
+    anc.pop()
+
+
+def operator(c: ci.Cursor, ctx: TUContext) -> str | None:
+    """The operator token of a binary expression, from the text between its operands."""
+    kids = list(c.get_children())
+    if len(kids) != 2:
+        return None
+    a, b = ctx.extent(kids[0]), ctx.extent(kids[1])
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    return ctx.source(a[0]).text(a[2], b[1]).strip() or None
+
+
+def _gfp_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
+    kids = list(c.get_children())
+    if len(kids) != 2 or kids[0].kind != K.DECL_REF_EXPR or not _is_gfp_type(kids[0].type):
+        return
+    op = operator(c, ctx)
+    if op not in ("=", "|=", "&="):
+        return
+    rhs = ctx.text(kids[1])
+    if rhs:
+        w.gfp_locals.setdefault(kids[0].spelling, []).append((op, rhs))
+
+
+def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
+    file = ctx.where(fn.location)[0]
+    w = FunctionWalk(fn, file)
+    for ch in fn.get_children():
+        if ch.kind == K.PARM_DECL and _is_gfp_type(ch.type):
+            w.gfp_params.add(ch.spelling)
+    body = next((ch for ch in fn.get_children() if ch.kind == K.COMPOUND_STMT), None)
+    if body is None:
+        return
+    _walk(body, [fn], w, ctx)
+    ff = FunctionFacts(ctx.rel(file), fn.spelling, ctx.where(fn.location)[1])
+    env = GfpEnv(ctx.layout, {k: v for k, v in w.gfp_locals.items() if v}, frozenset(w.gfp_params))
+    sites, branches = [], []
+    seen = set()
+    for call, anc in w.calls:
+        built = _site(call, anc, fn, file, ctx, env)
+        if built is None or built[0].key + (built[0].api,) in seen:
+            continue
+        site, branch = built
+        seen.add(site.key + (site.api,))
+        sites.append(site)
+        branches.append(branch)
+    _labels(body, ff, ctx)
+    _gotos(w, ff, sites, branches, ctx)
+    facts.sites += sites
+    if ff.labels or sites:
+        facts.functions.append(ff)
+
+
+# ---------------------------------------------------------------------- sites
+
+
+def _descendant_offsets(c: ci.Cursor, file: str, ctx: TUContext, limit: int = 64) -> list[int]:
+    """Spelling offsets in FILE of C and its descendants: where macro arguments were written."""
+    out, stack, n = [], [c], 0
+    while stack and n < limit:
+        x = stack.pop()
+        n += 1
+        h, _, _, off = cu.spelling(x.location)
+        if h and ctx.files.name(h) == file:
+            out.append(off)
+        stack.extend(x.get_children())
+    return out
+
+
+def _instantiation_for(call: ci.Cursor, file: str, off: int, ctx: TUContext) -> Instantiation | None:
+    inst = ctx.insts.get((file, off))
+    if inst is not None:
+        return inst
+    # The allocator macro sits inside another macro (rcu_assign_pointer(p, kmalloc(...))):
+    # take the innermost catalog instantiation that holds the call's written arguments.
+    offs = _descendant_offsets(call, file, ctx)
+    best = None
+    for i in ctx.inst_list:
+        if i.file == file and any(i.start <= o < i.end for o in offs):
+            if best is None or (i.end - i.start) < (best.end - best.start):
+                best = i
+    return best
+
+
+@dataclass
+class Written:
+    api: str
+    line: int
+    column: int
+    start: int
+    end: int
+    args: list | None  # argument texts as written; None inside an unrelated macro
+    call: str
+    via: str = ""
+
+
+def _written(call: ci.Cursor, file: str, ctx: TUContext) -> Written | None:
+    cf, line, col, off = ctx.where(call.location)
+    if cf != file:
+        return None
+    inst = _instantiation_for(call, file, off, ctx)
+    api = ctx.catalog.lookup(call.spelling).api
+    if inst is not None:
+        text = ctx.source(file).text(inst.start, inst.end)
+        sc = split_call(text)
+        return Written(inst.name, inst.line, inst.column, inst.start, inst.end, sc[1] if sc else None, normalize(text))
+    ext = ctx.extent(call)
+    if ext is not None:
+        text = ctx.source(file).text(ext[1], ext[2])
+        sc = split_call(text)
+        if sc and ctx.catalog.lookup(sc[0]) is not None:  # a plain function call, as in 6.1
+            return Written(sc[0], line, col, ext[1], ext[2], sc[1], normalize(text))
+        if sc:  # inside an unrelated macro such as alloc_inode_sb(): position of that macro
+            return Written(api, line, col, ext[1], ext[2], None, normalize(text), via=sc[0])
+    return Written(api, line, col, off, off, None, api, via="macro")
+
+
+def _ast_arg(call: ci.Cursor, i: int, written: Written, ctx: TUContext, file: str):
+    """The AST argument that corresponds to written argument I, when the mapping is safe."""
+    args = list(call.get_arguments())
+    if i >= len(args):
+        return None
+    if written.args is None:
+        return args[i] if ctx.catalog.lookup(call.spelling).api == written.api else None
+    # Identity mapping (kcalloc -> kmalloc_array_noprof keeps positions); reject it when the
+    # argument was visibly written elsewhere (kvzalloc -> __kvmalloc_node_noprof shifts them).
+    offs = _descendant_offsets(args[i], file, ctx, limit=16)
+    if offs:
+        spans = _arg_spans(written, ctx, file)
+        if i < len(spans) and not all(spans[i][0] <= o < spans[i][1] for o in offs):
+            return None
+    return args[i]
+
+
+def _arg_spans(written: Written, ctx: TUContext, file: str) -> list:
+    text = ctx.source(file).text(written.start, written.end)
+    spans, depth, start = [], 0, text.find("(") + 1
+    for j in range(start, len(text)):
+        ch = text[j]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                spans.append((start, j))
+                break
+            depth -= 1
+        elif ch == "," and depth == 0:
+            spans.append((start, j))
+            start = j + 1
+    base = written.start
+    # offsets in bytes: the text slice is decoded; kernel sources are ASCII in practice
+    return [(base + a, base + b) for a, b in spans]
+
+
+def _int_arg(call, i, written, ctx, file) -> tuple[int | None, str | None]:
+    if i is None:
+        return None, None
+    text = written.args[i] if written.args is not None and i < len(written.args) else None
+    node = _ast_arg(call, i, written, ctx, file)
+    value = cu.evaluate_int(node) if node is not None else None
+    if value is None and text:
+        value = eval_int_text(text)
+    return value, (normalize(text) if text else None)
+
+
+def _site(call, anc, fn, file, ctx: TUContext, env: GfpEnv):
+    api: AllocApi = ctx.catalog.lookup(call.spelling)
+    written = _written(call, file, ctx)
+    if written is None:
+        return None
+    wapi = ctx.catalog.lookup(written.api) or api
+    site = Site(
+        file=ctx.rel(file), line=written.line, column=written.column, function=fn.spelling,
+        api=written.api, call=written.call, backend=wapi.backend, gfp=None, masks=None,
+    )
+    _gfp(site, wapi, call, written, ctx, env, file)
+    _size(site, wapi, call, written, ctx, file)
+    branch = analyse_result(site, wapi, call, anc, written, ctx)
+    return site, branch
+
+
+def _gfp(site: Site, api: AllocApi, call, written: Written, ctx: TUContext, env: GfpEnv, file: str) -> None:
+    adds = frozenset(api.adds)
+    if api.gfp is None or (written.args is not None and api.gfp >= len(written.args) and api.gfp_default):
+        expr = api.implied or api.gfp_default
+        site.gfp = None if api.implied else api.gfp_default
+        masks = eval_gfp(expr, GfpEnv(ctx.layout))
+        site.masks = [sorted(m | adds) for m in masks]
+        return
+    if written.args is not None and api.gfp < len(written.args):
+        site.gfp = normalize(written.args[api.gfp])
+        try:
+            site.masks = [sorted(m | adds) for m in eval_gfp(written.args[api.gfp], env)]
+            return
+        except Unresolved as e:
+            site.gfp_note = e.why
+            site.gfp_params = list(e.params)
+    node = _ast_arg(call, api.gfp, written, ctx, file)
+    if node is not None and not site.gfp_params:
+        value = cu.evaluate_int(node)
+        if value is not None:
+            names = ctx.layout.names(value)
+            site.masks = [sorted(names | adds)]
+            site.gfp_note = ""
+            if site.gfp is None:
+                site.gfp = ctx.text(node) or hex(value)
+            return
+    if not site.gfp_note:
+        site.gfp_note = "gfp argument inside a macro" if written.args is None else "not a constant mask"
+
+
+def _size(site: Site, api: AllocApi, call, written: Written, ctx: TUContext, file: str) -> None:
+    if api.fixed_size is not None:
+        site.size = api.fixed_size
+    if api.fixed_order is not None:
+        site.order = api.fixed_order
+    if api.size is not None:
+        site.size, site.size_text = _int_arg(call, api.size, written, ctx, file)
+        if site.size is not None:
+            site.size += api.size_plus
+    if api.order is not None:
+        site.order, site.size_text = _int_arg(call, api.order, written, ctx, file)
+    if api.size_order is not None:
+        size, site.size_text = _int_arg(call, api.size_order, written, ctx, file)
+        if size is not None:
+            from ..model.verdict import get_order
+
+            site.size, site.order = size, get_order(size)
+    if api.count is not None:
+        site.count, ctext = _int_arg(call, api.count, written, ctx, file)
+        site.elem_size, etext = _int_arg(call, api.elem, written, ctx, file)
+        site.size_text = f"{ctext} * {etext}"
+        if site.count is not None and site.elem_size is not None:
+            site.size = site.count * site.elem_size
+        elif not api.saturating:
+            site.overflow = True  # check_mul_overflow() at run time: NULL on overflow
+
+
+# --------------------------------------------------------------- labels, gotos
+
+
+_TERMINATORS = (K.RETURN_STMT, K.GOTO_STMT)
+
+
+def _lines(c: ci.Cursor, ctx: TUContext) -> list[int]:
+    ext = ctx.extent(c)
+    return list(range(ext[3], ext[4] + 1)) if ext else []
+
+
+def _labels(body: ci.Cursor, ff: FunctionFacts, ctx: TUContext) -> None:
+    stmts = list(body.get_children())
+    current: LabelRegion | None = None
+    last = None
+    for s in stmts:
+        inner = s
+        while inner.kind == K.LABEL_STMT:
+            region = LabelRegion(inner.spelling, ctx.where(inner.location)[1])
+            if current is None:
+                ff.body_falls_through = last is None or last.kind not in _TERMINATORS
+            else:
+                current.falls_through = last is None or last.kind not in _TERMINATORS
+                current.returns = last is not None and last.kind == K.RETURN_STMT
+            ff.labels.append(region)
+            current = region
+            kids = list(inner.get_children())
+            last = None
+            inner = kids[0] if kids else None
+            if inner is None:
+                break
+        if inner is None:
+            continue
+        if current is not None:
+            current.lines += _lines(inner, ctx)
+        last = inner
+    if current is not None:
+        current.falls_through = last is None or last.kind not in _TERMINATORS
+        current.returns = last is not None and last.kind == K.RETURN_STMT
+    elif last is not None:
+        ff.body_falls_through = last.kind not in _TERMINATORS
+
+
+def _gotos(w: FunctionWalk, ff: FunctionFacts, sites: list, branches: list, ctx: TUContext) -> None:
+    starts = [(r.line, r.name) for r in ff.labels]
+    for g in w.gotos:
+        refs = [ch for ch in g.get_children() if ch.kind == K.LABEL_REF]
+        if not refs:
+            continue  # computed goto
+        _, line, _, off = ctx.where(g.location)
+        region = None
+        for lline, name in starts:
+            if lline <= line:
+                region = name
+        owner = None
+        for site, br in zip(sites, branches):
+            if br is not None and br[0] <= off < br[1]:
+                owner = site.key
+        ff.gotos.append(Goto(line, refs[0].spelling, owner, region))
