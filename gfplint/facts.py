@@ -41,7 +41,10 @@ class Site:
     elem_size: int | None = None
     order: int | None = None
     overflow: bool = False  # run-time n * size: NULL on overflow
+    size_max: int | None = None  # upper bound from the size expression's types, when not constant
+    cache: str | None = None  # kmem_cache argument as written
     accounted: bool = False  # SLAB_ACCOUNT cache
+    lowmem_cache: bool = False  # SLAB_CACHE_DMA/DMA32 cache
     result: str = "ignored"  # checked | unchecked | returned | passed | stored | ignored
     stored_in: str | None = None
     checked: bool = False
@@ -93,12 +96,26 @@ class Diagnostic:
 
 
 @dataclass
+class CacheFacts:
+    """A kmem_cache created in this TU: `name = kmem_cache_create(..., size, ..., flags, ...)`."""
+
+    name: str  # the variable or field it is stored in, as written
+    file: str
+    line: int
+    size: int | None
+    flags: str  # slab flags as written
+    accounted: bool
+    lowmem: bool
+
+
+@dataclass
 class TUFacts:
     tu: str  # the translation unit's main file, relative to the root
     sites: list[Site] = field(default_factory=list)
     functions: list[FunctionFacts] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
+    caches: list[CacheFacts] = field(default_factory=list)
     parse_errors: int = 0
 
     def to_dict(self) -> dict:
@@ -124,5 +141,6 @@ class TUFacts:
             functions=functions,
             diagnostics=[Diagnostic(**x) for x in d.get("diagnostics", [])],
             headers=list(d.get("headers", [])),
+            caches=[CacheFacts(**c) for c in d.get("caches", [])],
             parse_errors=d.get("parse_errors", 0),
         )

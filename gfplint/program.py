@@ -42,9 +42,8 @@ class Program:
 
 
 def request_for(site: Site, catalog: Catalog, kernel: str) -> Request:
-    api = catalog.lookup(site.api)
-    size = site.size
-    if api is not None and api.backend in ("page",) and size is not None and site.order is None:
+    size = site.size if site.size is not None else site.size_max
+    if site.backend == "page":
         size = None
     return Request(
         backend=site.backend,
@@ -53,8 +52,27 @@ def request_for(site: Site, catalog: Catalog, kernel: str) -> Request:
         order=site.order,
         overflow=site.overflow,
         accounted=site.accounted,
+        lowmem_cache=site.lowmem_cache,
         kernel=kernel,
     )
+
+
+def resolve_caches(facts: list[TUFacts]) -> None:
+    """Give kmem_cache_alloc(cache) sites the object size and flags of their cache."""
+    by_name: dict = {}
+    for tu in facts:
+        for c in tu.caches:
+            by_name.setdefault(c.name, []).append(c)
+    for tu in facts:
+        for s in tu.sites:
+            if not s.cache or s.size is not None:
+                continue
+            found = by_name.get(s.cache, [])
+            same_file = [c for c in found if c.file == s.file]
+            pick = same_file or found
+            if len({(c.size, c.accounted, c.lowmem) for c in pick}) == 1 and pick[0].size is not None:
+                s.size, s.accounted, s.lowmem_cache = pick[0].size, pick[0].accounted, pick[0].lowmem
+                s.size_text = f"object size of {s.cache} ({pick[0].file}:{pick[0].line})"
 
 
 def judge(site: Site, catalog: Catalog, kernel: str) -> Verdict:
@@ -67,6 +85,7 @@ def judge(site: Site, catalog: Catalog, kernel: str) -> Verdict:
 
 def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str) -> Program:
     prog = Program(root=root, kernel=kernel, tus=len(facts))
+    resolve_caches(facts)
     seen = {}
     for tu in facts:
         prog.diagnostics += tu.diagnostics

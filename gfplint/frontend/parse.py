@@ -15,8 +15,8 @@ import clang.cindex as ci
 
 from ..catalog import AllocApi, Catalog
 from ..compdb import CompileUnit
-from ..facts import Diagnostic, FunctionFacts, Goto, LabelRegion, Site, TUFacts
-from ..model.flags import Layout
+from ..facts import CacheFacts, Diagnostic, FunctionFacts, Goto, LabelRegion, Site, TUFacts
+from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
@@ -160,6 +160,7 @@ class FunctionWalk:
     fn: ci.Cursor
     file: str
     calls: list = field(default_factory=list)  # (call cursor, ancestors)
+    cache_creates: list = field(default_factory=list)  # (call cursor, ancestors)
     gotos: list = field(default_factory=list)  # (goto cursor)
     gfp_params: set = field(default_factory=set)
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
@@ -173,6 +174,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     k = c.kind
     if k == K.CALL_EXPR and ctx.catalog.lookup(c.spelling) is not None:
         w.calls.append((c, list(anc)))
+    elif k == K.CALL_EXPR and c.spelling.lstrip("_").startswith("kmem_cache_create"):
+        w.cache_creates.append((c, list(anc)))
     elif k == K.GOTO_STMT:
         w.gotos.append(c)
     elif k == K.VAR_DECL and _is_gfp_type(c.type):
@@ -236,6 +239,8 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
         branches.append(branch)
     _labels(body, ff, ctx)
     _gotos(w, ff, sites, branches, ctx)
+    for call, anc in w.cache_creates:
+        _cache(call, anc, file, ctx, facts)
     facts.sites += sites
     if ff.labels or sites:
         facts.functions.append(ff)
@@ -342,7 +347,7 @@ def _arg_spans(written: Written, ctx: TUContext, file: str) -> list:
     return [(base + a, base + b) for a, b in spans]
 
 
-def _int_arg(call, i, written, ctx, file) -> tuple[int | None, str | None]:
+def _int_arg(call, i, written, ctx, file, bound: list | None = None) -> tuple[int | None, str | None]:
     if i is None:
         return None, None
     text = written.args[i] if written.args is not None and i < len(written.args) else None
@@ -350,6 +355,8 @@ def _int_arg(call, i, written, ctx, file) -> tuple[int | None, str | None]:
     value = cu.evaluate_int(node) if node is not None else None
     if value is None and text:
         value = eval_int_text(text)
+    if value is None and node is not None and bound is not None:
+        bound.append(size_bound(node))
     return value, (normalize(text) if text else None)
 
 
@@ -393,7 +400,7 @@ def _gfp(site: Site, api: AllocApi, call, written: Written, ctx: TUContext, env:
             site.masks = [sorted(names | adds)]
             site.gfp_note = ""
             if site.gfp is None:
-                site.gfp = ctx.text(node) or hex(value)
+                site.gfp = ctx.text(node) or describe(names, ctx.layout.kernel)
             return
     if not site.gfp_note:
         site.gfp_note = "gfp argument inside a macro" if written.args is None else "not a constant mask"
@@ -404,10 +411,15 @@ def _size(site: Site, api: AllocApi, call, written: Written, ctx: TUContext, fil
         site.size = api.fixed_size
     if api.fixed_order is not None:
         site.order = api.fixed_order
+    if api.cache is not None and written.args is not None and api.cache < len(written.args):
+        site.cache = normalize(written.args[api.cache])
     if api.size is not None:
-        site.size, site.size_text = _int_arg(call, api.size, written, ctx, file)
+        bound: list = []
+        site.size, site.size_text = _int_arg(call, api.size, written, ctx, file, bound)
         if site.size is not None:
             site.size += api.size_plus
+        elif bound and bound[0] is not None:
+            site.size_max = bound[0] + api.size_plus
     if api.order is not None:
         site.order, site.size_text = _int_arg(call, api.order, written, ctx, file)
     if api.size_order is not None:
@@ -424,6 +436,65 @@ def _size(site: Site, api: AllocApi, call, written: Written, ctx: TUContext, fil
             site.size = site.count * site.elem_size
         elif not api.saturating:
             site.overflow = True  # check_mul_overflow() at run time: NULL on overflow
+
+
+def _cache(call, anc, file, ctx: TUContext, facts: TUFacts) -> None:
+    """Remember `x = kmem_cache_create(name, size, ...)` so that kmem_cache_alloc(x) has a size."""
+    assign = next((a for a in reversed(anc) if a.kind == K.BINARY_OPERATOR), None)
+    if assign is None or operator(assign, ctx) != "=":
+        return
+    lhs = ctx.text(next(assign.get_children()))
+    stmt = ctx.text(assign) or ""
+    args = list(call.get_arguments())
+    size = cu.evaluate_int(args[1]) if len(args) > 1 else None
+    if not lhs:
+        return
+    line = ctx.where(call.location)[1]
+    facts.caches.append(CacheFacts(normalize(lhs), ctx.rel(file), line, size, normalize(stmt),
+                                   "SLAB_ACCOUNT" in stmt, "SLAB_CACHE_DMA" in stmt))
+
+
+# ------------------------------------------------------------ size upper bounds
+
+_NARROW = {ci.TypeKind.UCHAR: 0xFF, ci.TypeKind.CHAR_U: 0xFF, ci.TypeKind.USHORT: 0xFFFF, ci.TypeKind.BOOL: 1}
+
+
+def size_bound(c: ci.Cursor, depth: int = 0) -> int | None:
+    """An upper bound of a size expression from its operands' types (u8 and u16 fields), or None."""
+    if depth > 12:
+        return None
+    v = cu.evaluate_int(c)
+    if v is not None:
+        return v if v >= 0 else None
+    k = c.kind
+    if k in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR):
+        kids = [x for x in c.get_children() if x.kind != K.TYPE_REF]
+        if len(kids) == 1:
+            inner = size_bound(kids[0], depth + 1)
+            if inner is not None and k == K.CSTYLE_CAST_EXPR and c.type.get_size() < kids[0].type.get_size():
+                return None  # a narrowing cast may wrap
+            return inner
+        return None
+    if k in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR):
+        return _NARROW.get(c.type.get_canonical().kind)
+    if k == K.BINARY_OPERATOR:
+        kids = list(c.get_children())
+        if len(kids) != 2:
+            return None
+        a, b = size_bound(kids[0], depth + 1), size_bound(kids[1], depth + 1)
+        if a is None or b is None:
+            return None
+        op = _binop(c, kids)
+        return {"+": a + b, "*": a * b, "<<": a << b if b < 64 else None, "|": (1 << max(a, b).bit_length()) - 1}.get(op)
+    return None
+
+
+def _binop(c, kids) -> str | None:
+    toks = [t.spelling for t in c.get_tokens()][:64]
+    left = [t.spelling for t in kids[0].get_tokens()]
+    if len(left) < len(toks) and toks[: len(left)] == left:
+        return toks[len(left)]
+    return None
 
 
 # --------------------------------------------------------------- labels, gotos

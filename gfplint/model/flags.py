@@ -186,3 +186,30 @@ def describe(flags: Iterable[str] | None, kernel: str = DEFAULT_KERNEL) -> str:
             best, best_extra = name, extra
     parts = ([best] if best else []) + sorted(best_extra)
     return "|".join(parts) if parts else "0"
+
+
+# mm/internal.h: the bits reclaim-related paths pass on (GFP_RECLAIM_MASK) and
+# the placement constraints (GFP_CONSTRAINT_MASK); slab's new_slab() and
+# vmalloc's internal allocations keep only these.
+GFP_RECLAIM_MASK = frozenset((
+    "__GFP_DIRECT_RECLAIM", "__GFP_KSWAPD_RECLAIM", "__GFP_HIGH", "__GFP_IO", "__GFP_FS",
+    "__GFP_NOWARN", "__GFP_RETRY_MAYFAIL", "__GFP_NOFAIL", "__GFP_NORETRY", "__GFP_MEMALLOC",
+    "__GFP_NOMEMALLOC", "__GFP_NOLOCKDEP",
+))
+GFP_CONSTRAINT_MASK = frozenset(("__GFP_HARDWALL", "__GFP_THISNODE"))
+# mm/internal.h GFP_SLAB_BUG_MASK (bits a slab allocation must not carry); kmalloc_fix_flags() drops them.
+GFP_SLAB_BUG_MASK = frozenset(("__GFP_DMA32", "__GFP_HIGHMEM"))
+# kernel/power/main.c pm_restrict_gfp_mask(): gfp_allowed_mask loses these during suspend/hibernate.
+PM_RESTRICTED = frozenset(("__GFP_IO", "__GFP_FS"))
+
+
+def gfp_allowed(flags: Iterable[str], suspending: bool = False) -> frozenset:
+    """FLAGS & gfp_allowed_mask (include/linux/gfp.h); during suspend IO and FS are cleared."""
+    flags = frozenset(flags)
+    return flags - PM_RESTRICTED if suspending else flags
+
+
+def gfp_has_io_fs(flags: Iterable[str]) -> bool:
+    """include/linux/gfp.h gfp_has_io_fs(): both IO and FS present."""
+    flags = frozenset(flags)
+    return "__GFP_IO" in flags and "__GFP_FS" in flags

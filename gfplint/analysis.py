@@ -1,0 +1,184 @@
+"""One run: inputs -> compile units -> Facts -> Program -> Findings.
+
+The CLI, tests and benchmarks all go through `Inputs` and `analyse`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import compdb
+from .catalog import Catalog, load_catalog
+from .facts import Diagnostic, TUFacts
+from .findings import Finding
+from .model.flags import layout
+from .program import Program, link
+from .registry import all_rules
+
+
+class InputError(ValueError):
+    """Unusable input: reported in one line, exit code 2."""
+
+
+@dataclass
+class Inputs:
+    paths: list = field(default_factory=list)
+    compdb: str | None = None
+    kernel_tree: str | None = None
+    includes: list = field(default_factory=list)
+    defines: list = field(default_factory=list)
+    kernel: str | None = None  # flag layout override: 6.1 | 6.12
+    catalog: str | None = None
+    cwd: str = field(default_factory=os.getcwd)
+
+
+@dataclass
+class Plan:
+    root: str
+    kernel: str
+    units: list
+    diagnostics: list = field(default_factory=list)
+    configured: bool = True
+    origin: str = "plain"
+
+
+def _fsname(p) -> str:
+    return os.fsdecode(p).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_paths(paths: list) -> list[Path]:
+    out = []
+    for p in paths:
+        path = Path(os.path.join(os.getcwd(), p)) if not os.path.isabs(p) else Path(p)
+        if not path.exists():
+            raise InputError(f"{_fsname(p)}: no such file or directory")
+        if not path.is_dir() and not os.access(path, os.R_OK):
+            raise InputError(f"{_fsname(p)}: cannot read file")
+        out.append(path)
+    return out
+
+
+def _binary(path: Path) -> int | None:
+    """Offset of the first NUL byte in the first 64 KiB, None for text."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return None
+    i = head.find(b"\0")
+    return None if i < 0 else i
+
+
+def plan(inp: Inputs) -> Plan:
+    paths = _check_paths(inp.paths)
+    if inp.compdb:
+        return _plan_compdb(inp, paths)
+    tree = Path(inp.kernel_tree) if inp.kernel_tree else None
+    if tree is not None and not compdb.is_kernel_root(tree):
+        raise InputError(f"{_fsname(inp.kernel_tree)}: not a kernel tree (needs MAINTAINERS, Kbuild and include/linux)")
+    if tree is None and paths:
+        tree = compdb.find_kernel_root(paths[0])
+    if not paths:
+        if tree is None:
+            raise InputError("no input: name C files or directories, or give -p compile_commands.json")
+        paths = [tree]
+    files = compdb.collect_c_files(paths)
+    if not files:
+        raise InputError(f"{', '.join(_fsname(p) for p in inp.paths) or 'input'}: no C files found")
+    diags = []
+    units = []
+    for f in files:
+        off = _binary(f)
+        if off is not None:
+            if str(f) in {str(p) for p in paths}:
+                raise InputError(f"{_fsname(f)}: binary file (NUL byte at offset {off}), not C source")
+            diags.append(Diagnostic(_fsname(f), 0, 0, "error", f"binary file (NUL byte at offset {off}) skipped"))
+            continue
+        units.append(f)
+    if tree is not None:
+        root = str(tree.resolve())
+        args = compdb.kernel_tree_args(tree) + compdb.plain_args(inp.includes, inp.defines)
+        kernel = inp.kernel or compdb.layout_for_version(compdb.kernel_version(tree))
+        cus = [compdb.CompileUnit(str(f), root, args, "kernel-tree") for f in units]
+        p = Plan(root, kernel, cus, diags, compdb.kernel_tree_configured(tree), "kernel-tree")
+    else:
+        root = os.path.abspath(inp.cwd)
+        args = compdb.plain_args(inp.includes, inp.defines)
+        cus = [compdb.CompileUnit(str(f), str(f.parent), args, "plain") for f in units]
+        p = Plan(root, inp.kernel or "6.12", cus, diags, True, "plain")
+    for d in p.diagnostics:
+        d.file = _rel(d.file, p.root)
+    return p
+
+
+def _rel(path: str, root: str) -> str:
+    r = os.path.relpath(path, root)
+    return path if r.startswith("..") else r.replace(os.sep, "/")
+
+
+def _plan_compdb(inp: Inputs, paths: list[Path]) -> Plan:
+    try:
+        units = compdb.load_compdb(inp.compdb)
+    except compdb.CompdbError as e:
+        raise InputError(str(e)) from None
+    if not units:
+        raise InputError(f"{_fsname(inp.compdb)}: compile database lists no C files")
+    tree = compdb.find_kernel_root(Path(units[0].directory)) or compdb.find_kernel_root(Path(inp.compdb))
+    root = str(tree) if tree else os.path.abspath(inp.cwd)
+    if paths:
+        wanted = [str(p.resolve()) for p in paths]
+        units = [u for u in units if any(u.file == w or u.file.startswith(w.rstrip("/") + "/") for w in wanted)]
+        if not units:
+            raise InputError(f"{', '.join(_fsname(p) for p in inp.paths)}: no entry of the compile database lies there")
+    kernel = inp.kernel or compdb.layout_for_version(compdb.kernel_version(Path(root)) if tree else None)
+    return Plan(root, kernel, units, [], True, "compdb")
+
+
+@dataclass
+class Result:
+    program: Program
+    findings: list
+    plan: Plan
+    catalog: Catalog
+
+
+def parse_all(p: Plan, catalog: Catalog, progress=None) -> list[TUFacts]:
+    from .frontend.parse import parse_unit  # libclang loads only when parsing
+
+    lay = layout(p.kernel)
+    out = []
+    for u in p.units:
+        out.append(parse_unit(u, p.root, catalog, lay))
+        if progress:
+            progress(u)
+    return out
+
+
+def run_rules(prog: Program, catalog: Catalog, rules=None) -> list[Finding]:
+    findings = []
+    for mod in rules if rules is not None else all_rules():
+        findings += list(mod.check(prog, catalog))
+    return sorted(findings, key=Finding.sort_key)
+
+
+def analyse(inp: Inputs, rules=None, progress=None) -> Result:
+    catalog = _catalog(inp)
+    p = plan(inp)
+    facts = parse_all(p, catalog, progress)
+    prog = link(facts, catalog, p.root, p.kernel)
+    prog.diagnostics = p.diagnostics + prog.diagnostics
+    if not p.configured:
+        prog.diagnostics.insert(0, Diagnostic(".", 0, 0, "warning",
+                                              "kernel tree is not configured (no include/generated/autoconf.h): "
+                                              "run 'make defconfig prepare' or pass -p for faithful parses"))
+    return Result(prog, run_rules(prog, catalog, rules), p, catalog)
+
+
+def _catalog(inp: Inputs) -> Catalog:
+    from .catalog import CatalogError
+
+    try:
+        return load_catalog(Path(inp.catalog) if inp.catalog else None)
+    except CatalogError as e:
+        raise InputError(str(e)) from None

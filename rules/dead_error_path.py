@@ -1,0 +1,55 @@
+"""dead-error-path: NULL-check error handling behind a site that cannot fail."""
+from gfplint.findings import Finding
+
+ID = "dead-error-path"
+LEVEL = "note"
+NAME = "DeadErrorPath"
+PRECISION = "high"
+TAGS = ("allocation", "too-small-to-fail", "dead-code", "fault-injection")
+SHORT = "Error handling behind a too-small-to-fail or nofail allocation runs only under fault injection."
+FULL = (
+    "The failure branch of an allocation that cannot fail in production (verdict too-small-to-fail or "
+    "nofail) is reached only by fault injection (failslab, fail_page_alloc with ignore-gfp-wait=N) or by a "
+    "task that is being OOM-killed. The finding counts the lines only that branch reaches: the branch "
+    "itself and the goto-label blocks it jumps to, except labels also reached from a live path (another "
+    "error check, or a site that really can fail), which stay live. APIs whose failure value also means "
+    "something else (kstrdup of a NULL string, -ENOSPC from idr_alloc, -EFAULT from memdup_user) are "
+    "never reported."
+)
+BAD = """\
+ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+if (!ctx) {                      /* dead in production */
+        pr_err("no memory\\n");
+        return -ENOMEM;
+}
+"""
+GOOD = """\
+ctx = kzalloc(sizeof(*ctx), GFP_KERNEL | __GFP_NOFAIL);   /* no error path to rot */
+"""
+SILENCE = "Make the failure real (__GFP_RETRY_MAYFAIL, __GFP_NORETRY) or drop the branch with __GFP_NOFAIL."
+
+
+def check(prog, catalog):
+    for r in prog.sites:
+        if not r.dead_lines:
+            continue
+        s = r.site
+        ep = s.error_path
+        shared = ""
+        if r.live_labels:
+            shared = f"; label{'s' if len(r.live_labels) > 1 else ''} {', '.join(r.live_labels)} stay live (also reached from other paths)"
+        n = len(r.dead_lines)
+        yield Finding(
+            ID, LEVEL, s.file, ep.check_line, _column(ep), s.function,
+            f"error handling for {s.api}() at line {s.line} is dead in production: {n} line{'s' if n != 1 else ''} "
+            f"run only under fault injection ({r.verdict} site){shared}",
+            {
+                "verdict": r.verdict, "site_line": s.line, "dead_lines": n, "lines": r.dead_lines,
+                "check": ep.check, "action": ep.action, "live_labels": r.live_labels, "api": s.api,
+            },
+            api=s.api, call=s.call,
+        )
+
+
+def _column(ep) -> int:
+    return 1

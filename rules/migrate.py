@@ -1,0 +1,63 @@
+"""migrate: the explicit allocation class this site should move to."""
+from gfplint.model.flags import blocking
+
+from ._common import mask_text, site_finding
+
+ID = "migrate"
+LEVEL = "note"
+NAME = "MigrateToExplicitClass"
+PRECISION = "medium"
+TAGS = ("allocation", "migration")
+SHORT = "The explicit allocation class (GFP_NOFAIL, GFP_KILLABLE, GFP_RETRY, GFP_NO_RETRY, GFP_ATOMIC) this site maps to."
+FULL = (
+    "The 2024 linux-mm proposal replaces implicit 'too small to fail' behaviour with explicit classes: "
+    "GFP_NOFAIL (wait forever), GFP_KILLABLE (wait unless a fatal signal), GFP_RETRY (retry, bounded, may "
+    "fail), GFP_NO_RETRY (try once, may sleep), GFP_ATOMIC (never sleep). This rule names the class a site "
+    "maps to today: __GFP_NOFAIL sites and too-small-to-fail sites whose failure branch only returns an "
+    "error -> GFP_NOFAIL; __GFP_RETRY_MAYFAIL -> GFP_RETRY; __GFP_NORETRY -> GFP_NO_RETRY; masks without "
+    "__GFP_DIRECT_RECLAIM -> GFP_ATOMIC. The target is in properties.target."
+)
+BAD = """\
+p = kzalloc(sizeof(*p), GFP_KERNEL);
+if (!p)
+        return -ENOMEM;
+"""
+GOOD = """\
+p = kzalloc(sizeof(*p), GFP_NOFAIL);     /* proposed class; today GFP_KERNEL | __GFP_NOFAIL */
+"""
+SILENCE = "Migrate the site, or state the intended class explicitly with a modifier."
+
+CONFIDENCE = {"GFP_NOFAIL": "medium", "GFP_RETRY": "high", "GFP_NO_RETRY": "high", "GFP_ATOMIC": "high"}
+
+
+def target(r) -> tuple | None:
+    """(target class, reason) for one judged site, or None."""
+    s = r.site
+    if s.masks is None or len(s.masks) != 1:
+        return None
+    m = set(s.masks[0])
+    if "__GFP_NOFAIL" in m and blocking(m):
+        return "GFP_NOFAIL", "already __GFP_NOFAIL"
+    if not blocking(m):
+        return "GFP_ATOMIC", "mask cannot enter direct reclaim"
+    if "__GFP_RETRY_MAYFAIL" in m:
+        return "GFP_RETRY", "__GFP_RETRY_MAYFAIL"
+    if "__GFP_NORETRY" in m:
+        return "GFP_NO_RETRY", "__GFP_NORETRY"
+    ep = s.error_path
+    if r.verdict == "too-small-to-fail" and ep is not None and ep.action == "return-error":
+        return "GFP_NOFAIL", "too small to fail and the failure branch only returns an error"
+    return None
+
+
+def check(prog, catalog):
+    for r in prog.sites:
+        t = target(r)
+        if t is None:
+            continue
+        cls, why = t
+        yield site_finding(
+            ID, LEVEL, r,
+            f"{r.site.api}() with {mask_text(r, prog.kernel)} maps to {cls} ({why})",
+            target=cls, reason=why, confidence=CONFIDENCE[cls],
+        )
