@@ -38,6 +38,7 @@ class AllocApi:
     fixed_size: int | None = None
     cache: int | None = None
     kernels: tuple = ()
+    aliases: tuple = ()
     note: str = ""
 
 
@@ -60,6 +61,7 @@ def _entry(raw: dict, where: str) -> AllocApi:
     fields = dict(raw)
     fields["adds"] = tuple(raw.get("adds", ()))
     fields["kernels"] = tuple(raw.get("kernels", ()))
+    fields["aliases"] = tuple(raw.get("aliases", ()))
     return AllocApi(**fields)
 
 
@@ -79,12 +81,14 @@ class Catalog:
 
     def __init__(self, apis: dict[str, AllocApi]):
         self.apis = dict(apis)
+        self.aliases = {alias: a for a in self.apis.values() for alias in a.aliases}
 
     def lookup(self, name: str) -> AllocApi | None:
-        api = self.apis.get(name)
+        api = self.apis.get(name) or self.aliases.get(name)
         if api is None and name.endswith("_noprof"):
             # 6.12 memory allocation profiling: foo(...) -> alloc_hooks(foo_noprof(...))
-            api = self.apis.get(name[: -len("_noprof")])
+            base = name[: -len("_noprof")]
+            api = self.apis.get(base) or self.aliases.get(base)
         return api
 
     def __contains__(self, name: str) -> bool:

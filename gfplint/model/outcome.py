@@ -310,10 +310,10 @@ def kmalloc_outcome(size: int, G: frozenset, env: Env, accounted: bool = False) 
 
 def vmalloc_outcome(size: int, G: frozenset, env: Env) -> Outcome:
     """mm/vmalloc.c __vmalloc_node_range_noprof (6.1: __vmalloc_node_range)."""
+    if size == 0:  # checked first in __vmalloc_node_range
+        return _mk("null", VMALLOC + ": __vmalloc_node_range", "size 0", [C.W_VMALLOC_ZERO])
     if env.atomic:  # alloc_vmap_area -> might_sleep(), whatever the mask
         return _mk("bug", VMALLOC + ": alloc_vmap_area", "vmalloc sleeps: might_sleep() in atomic context")
-    if size == 0:
-        return _mk("null", VMALLOC + ": __vmalloc_node_range", "size 0", [C.W_VMALLOC_ZERO])
     inner = G & GFP_RECLAIM_MASK
     area = slab_outcome(C.VMAP_AREA_SIZE, inner, env, cache_dma=False, accounted=False)
     if area.kind == "null":

@@ -1,0 +1,2 @@
+/* The example tree is "configured": gfplint finds generated headers, as after make prepare. */
+#define CONFIG_EXAMPLE 1

@@ -1,0 +1,2 @@
+/* Stand-in for the -include'd kconfig.h of a real tree. */
+#include <generated/autoconf.h>
