@@ -18,6 +18,7 @@ class ErrorPath:
     gotos: list[str] = field(default_factory=list)  # labels the failure branch jumps to
     action: str = "other"  # return-error | fallback | crash | other
     returns: str | None = None  # what the failure branch returns, as written
+    check_column: int = 1
 
 
 @dataclass

@@ -37,12 +37,14 @@ def check(prog, catalog):
         ep = s.error_path
         shared = ""
         if r.live_labels:
-            shared = f"; label{'s' if len(r.live_labels) > 1 else ''} {', '.join(r.live_labels)} stay live (also reached from other paths)"
+            many = len(r.live_labels) > 1
+            shared = (f"; label{'s' if many else ''} {', '.join(r.live_labels)} "
+                      f"stay{'' if many else 's'} live (also reached from other paths)")
         n = len(r.dead_lines)
         yield Finding(
-            ID, LEVEL, s.file, ep.check_line, _column(ep), s.function,
+            ID, LEVEL, s.file, ep.check_line, ep.check_column, s.function,
             f"error handling for {s.api}() at line {s.line} is dead in production: {n} line{'s' if n != 1 else ''} "
-            f"run only under fault injection ({r.verdict} site){shared}",
+            f"{'run' if n != 1 else 'runs'} only under fault injection ({r.verdict} site){shared}",
             {
                 "verdict": r.verdict, "site_line": s.line, "dead_lines": n, "lines": r.dead_lines,
                 "check": ep.check, "action": ep.action, "live_labels": r.live_labels, "api": s.api,
@@ -50,6 +52,3 @@ def check(prog, catalog):
             api=s.api, call=s.call,
         )
 
-
-def _column(ep) -> int:
-    return 1

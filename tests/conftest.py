@@ -82,14 +82,27 @@ def run_fixture(name: str, **kw):
 def check_fixture(name: str, **kw) -> None:
     path, result = run_fixture(name, **kw)
     assert not result.program.diagnostics, [d.message for d in result.program.diagnostics]
-    exp = expectations(path)
-    assert exp, f"{name} has no expectations"
-    sites = {}
-    for r in result.program.sites:
-        sites.setdefault(r.site.line, []).append(site_dict(r))
-    found = {}
-    for f in result.findings:
-        found.setdefault(f.line, []).append(finding_dict(f))
+    check_expectations(result, {name: path})
+
+
+def check_expectations(result, files: dict) -> None:
+    """Compare RESULT with the `// expect:` comments of FILES (report path -> file on disk)."""
+    problems = []
+    for rel, path in files.items():
+        exp = expectations(path)
+        assert exp, f"{rel} has no expectations"
+        sites, found = {}, {}
+        for r in result.program.sites:
+            if r.site.file == rel:
+                sites.setdefault(r.site.line, []).append(site_dict(r))
+        for f in result.findings:
+            if f.file == rel:
+                found.setdefault(f.line, []).append(finding_dict(f))
+        problems += _compare(rel, exp, sites, found)
+    assert not problems, "\n".join(problems)
+
+
+def _compare(name: str, exp: dict, sites: dict, found: dict) -> list:
     problems = []
     for line in sorted(set(exp) | set(sites) | set(found)):
         e = exp.get(line, {"site": None, "rules": []})
@@ -113,7 +126,7 @@ def check_fixture(name: str, **kw) -> None:
             cands = [f for f in found.get(line, []) if f["rule"] == rule]
             if not any(all(_matches(f["properties"].get(k, f.get(k)), v) for k, v in props.items()) for f in cands):
                 problems.append(f"{name}:{line}: {rule} properties {[f['properties'] for f in cands]} do not match {props}")
-    assert not problems, "\n".join(problems)
+    return problems
 
 
 @pytest.fixture

@@ -172,10 +172,10 @@ def _is_gfp_type(t: ci.Type) -> bool:
 
 def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     k = c.kind
+    if k == K.CALL_EXPR and c.spelling.lstrip("_").startswith("kmem_cache_create"):
+        w.cache_creates.append((c, list(anc)))
     if k == K.CALL_EXPR and ctx.catalog.lookup(c.spelling) is not None:
         w.calls.append((c, list(anc)))
-    elif k == K.CALL_EXPR and c.spelling.lstrip("_").startswith("kmem_cache_create"):
-        w.cache_creates.append((c, list(anc)))
     elif k == K.GOTO_STMT:
         w.gotos.append(c)
     elif k == K.VAR_DECL and _is_gfp_type(c.type):

@@ -246,7 +246,7 @@ _DEREF_CALLS = r"(memset|memcpy|memmove|strcpy|strscpy|strncpy|strcat|sprintf|sn
 def _use(site: Site, api, stmt, text: str, var: str, ctx):
     n = normalize(text)
     v = re.escape(var)
-    line = ctx.where(stmt.extent.start)[1]
+    _, line, col, _ = ctx.where(stmt.extent.start)
     if stmt.kind == K.IF_STMT:
         kids = list(stmt.get_children())
         cond = ctx.text(kids[0]) if kids else None
@@ -255,7 +255,8 @@ def _use(site: Site, api, stmt, text: str, var: str, ctx):
             return _record_if(site, stmt, res[0], res[1], ctx)
     if re.match(rf"^(BUG_ON|WARN_ON|WARN_ON_ONCE)\(\s*!\s*{v}\s*\)", n):
         site.result, site.checked = "checked", True
-        site.error_path = ErrorPath("bug-on" if n.startswith("BUG") else "warn-on", line, [line], action="crash")
+        site.error_path = ErrorPath("bug-on" if n.startswith("BUG") else "warn-on", line, [line], action="crash",
+                                    check_column=col)
         return None
     if re.match(rf"^return\s*{v}\s*;?$", n):
         site.result = "returned"
@@ -275,12 +276,12 @@ def _record_if(site: Site, if_stmt, polarity: str, form: str, ctx):
         branch = kids[1]
     elif polarity == "pos" and len(kids) >= 3:
         branch = kids[2]
-    line = ctx.where(if_stmt.extent.start)[1]
+    _, line, col, _ = ctx.where(if_stmt.extent.start)
     site.result, site.checked = "checked", True
     if branch is None:
-        site.error_path = ErrorPath(form, line, [], action="fallback")
+        site.error_path = ErrorPath(form, line, [], action="fallback", check_column=col)
         return None
-    path = ErrorPath(form, line, _branch_lines(branch, ctx))
+    path = ErrorPath(form, line, _branch_lines(branch, ctx), check_column=col)
     _branch_effects(branch, path, ctx)
     site.error_path = path
     ext = ctx.extent(branch)

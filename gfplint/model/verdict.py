@@ -178,7 +178,7 @@ def _classify_one(flags: frozenset, req: Request) -> Verdict:
         return _may("percpu") if "__GFP_NOFAIL" not in flags else Verdict("nofail", ("nofail",))
     if b == "dma":
         return _may("dma")  # DMA mask may force ZONE_DMA/DMA32: lowmem, no OOM killer
-    return Verdict("unknown", ("backend-unknown",))
+    return Verdict("unknown", ("not-modelled",))
 
 
 def classify(req: Request) -> Verdict:
