@@ -103,6 +103,14 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout) -
     ctx = TUContext(unit, root, catalog, layout)
     facts = TUFacts(tu=ctx.rel(unit.file))
     try:
+        unit.file.encode("utf-8")
+    except UnicodeEncodeError:
+        name = unit.file.encode("utf-8", "backslashreplace").decode()
+        facts.tu = name
+        facts.diagnostics.append(Diagnostic(name, 0, 0, "error", "file name is not valid UTF-8; libclang cannot open it", name))
+        facts.parse_errors = 1
+        return facts
+    try:
         tu = ci.Index.create().parse(unit.file, args=list(unit.args), options=cu.PARSE_OPTIONS)
     except ci.TranslationUnitLoadError as e:
         facts.diagnostics.append(Diagnostic(facts.tu, 0, 0, "error", f"libclang could not parse: {e}", facts.tu))
