@@ -168,14 +168,17 @@ def page_outcome(G: frozenset, order: int, env: Env) -> Outcome:
         warns.append(C.W61_ATOMIC_RECLAIM)
         G = G - {"__GFP_ATOMIC"}
     reserve = _reserve_flags(G, env)
-    if env.reserves and (HIGH in G or reserve):  # gfp_to_alloc_flags / __gfp_pfmemalloc_flags, __zone_watermark_ok
-        return _mk("succeeds", PAGE_ALLOC + ": __zone_watermark_ok", "served from the reserves below min", warns)
-    if not can_reclaim:  # row 6 / retry step 4
-        return _nopage(G, order, env, warns, path, "no direct reclaim")
+    if env.reserves and HIGH in G:  # gfp_to_alloc_flags: ALLOC_MIN_RESERVE, __zone_watermark_ok
+        return _mk("succeeds", PAGE_ALLOC + ": __zone_watermark_ok", "__GFP_HIGH: served from the min reserve", warns)
     costly, can_compact = order > PAGE_ALLOC_COSTLY_ORDER, IO in G
-    if costly and NORETRY in G and can_compact and reserve != "no_watermarks":
+    if can_reclaim and costly and NORETRY in G and can_compact and reserve != "no_watermarks":
         # initial async compaction is skipped below the watermarks: costly NORETRY gives up
         return _nopage(G, order, env, warns, path, "costly __GFP_NORETRY: compaction skipped")
+    if env.reserves and reserve:  # retry: __gfp_pfmemalloc_flags (NO_WATERMARKS or ALLOC_OOM)
+        return _mk("succeeds", PAGE_ALLOC + ": __gfp_pfmemalloc_flags", f"reserves via ALLOC_{reserve.upper()}",
+                   warns)
+    if not can_reclaim:  # row 6 / retry step 4
+        return _nopage(G, order, env, warns, path, "no direct reclaim")
     if env.pf_memalloc:  # row 7 / retry step 5
         return _nopage(G, order, env, warns, path, "PF_MEMALLOC: no reclaim recursion")
     if env.memory == "reclaimable":
@@ -191,12 +194,20 @@ def page_outcome(G: frozenset, order: int, env: Env) -> Outcome:
         return _mk("panic", where, why, warns, path)
     if result == "killed":
         return _mk("succeeds", where, why, warns + [C.W_OOM_KILL], path)
+    if nofail and env.reserves and result in ("nofs", "victim"):
+        # out_of_memory() reported progress: NOFAIL gets the ALLOC_NO_WATERMARKS fallback
+        return _mk("succeeds", PAGE_ALLOC + ": __alloc_pages_cpuset_fallback", "NOFAIL: ALLOC_NO_WATERMARKS fallback",
+                   warns, path)
     if result == "nofs":  # row 18
         return _mk("loops", OOM + ": out_of_memory", "!__GFP_FS: progress without a kill, retry until memory appears",
                    warns, path)
     if result == "victim":  # row 17
         if env.reserves and NOMEMALLOC not in G:
             return _mk("succeeds", PAGE_ALLOC + ": __zone_watermark_ok", "OOM victim: ALLOC_OOM reserves", warns, path)
+        if reserve == "no_watermarks" or (MEMALLOC in G and NOMEMALLOC not in G):
+            # alloc_flags carry ALLOC_NO_WATERMARKS, not ALLOC_OOM: step 12 does not apply, progress -> retry
+            return _mk("loops", PAGE_ALLOC + ": __alloc_pages_slowpath",
+                       "victim with __GFP_MEMALLOC: no ALLOC_OOM exit, retries", warns, path)
         return _nopage(G, order, env, warns, path, "OOM victim and ALLOC_OOM did not help")
     if result == "disabled" and nofail:
         warns += _w(C.W_OOM_NOFAIL, unless=G)
@@ -317,10 +328,14 @@ def vmalloc_outcome(size: int, G: frozenset, env: Env) -> Outcome:
     inner = G & GFP_RECLAIM_MASK
     area = slab_outcome(C.VMAP_AREA_SIZE, inner, env, cache_dma=False, accounted=False)
     if area.kind == "null":
+        if NOFAIL in G:  # "vm_struct allocation failed. Retrying." forever
+            return _then(area, "loops", VMALLOC + ": __vmalloc_node_range", "NOFAIL: retries the vm area forever",
+                         _w(C.W_VM_STRUCT, unless=G))
         return _then(area, "null", VMALLOC + ": __get_vm_area_node", "vmap_area allocation failed",
                      _w(C.W_VM_STRUCT, unless=G))
     if area.kind != "succeeds":
         return area
+    env = _after(area, env)
     nr = C.pages_of(size)
     nested = inner | {ZERO}
     array_bytes = nr * 8
@@ -331,17 +346,44 @@ def vmalloc_outcome(size: int, G: frozenset, env: Env) -> Outcome:
                      _join(area, _w(C.W_VM_ARRAY, unless=G)))
     if arr.kind != "succeeds":
         return Outcome(arr.kind, arr.where, arr.why, _join(area, arr), arr.path)
+    env = _after(arr, env)
     before = _join(area, arr)
-    if env.memory == "free":
+    page_gfp = frozenset(G | ({HIGHMEM} if not G & {DMA, DMA32} else set()) | {NOWARN})
+
+    def one_page() -> Outcome:
+        return _charged(page_outcome(page_gfp, 0, env), G, 1, env, ACCOUNT in G)
+
+    def failed(p: Outcome) -> Outcome:
+        warn = () if env.dying else _w(C.W_VM_PAGES, unless=G)  # no report for a killed task
+        return _then(p, "null", VMALLOC + ": __vmalloc_area_node", "a page allocation failed", _join(before, warn))
+
+    if ACCOUNT in G:
+        # alloc_pages_bulk does not do memcg accounting: it hands out one page through __alloc_pages
+        p = one_page()
+        if p.kind == "null":
+            return failed(p)
+        if p.kind != "succeeds" or nr == 1:
+            return Outcome(p.kind, p.where, p.why, _join(before, p), p.path)
+        before = _join(before, p)
+    elif env.memory == "free":
         return _mk("succeeds", VMALLOC + ": vm_area_alloc_pages", "bulk allocator fills the area", before)
     if env.dying and NOFAIL not in G:
         return _mk("null", VMALLOC + ": vm_area_alloc_pages", "fatal_signal_pending(): stop allocating pages", before)
-    page_gfp = G | ({HIGHMEM} if not G & {DMA, DMA32} else set()) | {NOWARN}
-    p = _charged(page_outcome(frozenset(page_gfp), 0, env), G, 1, env, ACCOUNT in G)
+    p = one_page()
     if p.kind == "null":
-        return _then(p, "null", VMALLOC + ": __vmalloc_area_node", "a page allocation failed",
-                     _join(before, _w(C.W_VM_PAGES, unless=G)))
+        return failed(p)
     return Outcome(p.kind, p.where, p.why, _join(before, p), p.path)
+
+
+def _after(o: Outcome, env: Env) -> Env:
+    """The world after a step that OOM-killed a task: its memory (or its memcg charge) is back."""
+    from dataclasses import replace
+    w = env.world
+    if C.W_OOM_KILL in o.warnings and w.memory != "free":
+        w = replace(w, memory="free", reserves=False)
+    if C.W_MEMCG_OOM_KILL in o.warnings and w.memcg != "none":
+        w = replace(w, memcg="none")
+    return Env(w, env.kernel, env.pf_memalloc)
 
 
 def kvmalloc_outcome(size: int, G: frozenset, env: Env) -> Outcome:

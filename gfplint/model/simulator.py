@@ -31,9 +31,10 @@ MUTATIONS = ("oom-nofs-progress", "memcg-force-high", "oom-victim-nopage", "vmal
 
 MAX_RECLAIM_RETRIES = 16  # mm/internal.h
 # zone watermarks in pages (one zone; lowmem requests see the same numbers)
-WMARK_MIN, WMARK_LOW, WMARK_HIGH = 4096, 5120, 6144
-RECLAIM_CHUNK = 8192  # pages one try_to_free_pages() round frees when there is something to reclaim
-BIG_TASK = 1 << 16  # pages held by a task the OOM killer may choose
+WMARK_MIN, WMARK_LOW, WMARK_HIGH = 1 << 14, 5 << 12, 6 << 12
+RECLAIM_SLACK = 32  # SWAP_CLUSTER_MAX: reclaim frees what the request needs plus a little, no more
+BIG_TASK = 1 << 17  # pages held by a task the OOM killer may choose
+VMALLOC_SIM_PAGES = 4  # pages of a vmalloc area walked one by one; the rest repeat the same steps
 MEMCG_MAX = 1 << 20
 MAX_STEPS = 20000
 
@@ -76,7 +77,7 @@ class Machine:
         self.oom_killer_disabled = world.pm == "oom-disabled"
         self.fault = world.fault
         if world.memory == "free":
-            self.free = 1 << 16
+            self.free = 1 << 17
         else:
             self.free = WMARK_MIN - 1 if world.reserves else 0
         self.reclaimable = 1 << 20 if world.memory == "reclaimable" else 0
@@ -197,7 +198,8 @@ class Machine:
     def _direct_reclaim(self, order, alloc_flags) -> tuple[bool, int]:
         """__alloc_pages_direct_reclaim -> __perform_reclaim -> try_to_free_pages."""
         self._step("mm/page_alloc.c: __alloc_pages_direct_reclaim")
-        freed = min(self.reclaimable, RECLAIM_CHUNK)
+        need = max(0, WMARK_MIN + (1 << order) - self.free) + RECLAIM_SLACK
+        freed = min(self.reclaimable, need)
         self.reclaimable -= freed
         self.free += freed
         page = self._get_page_from_freelist(order, alloc_flags)
@@ -498,8 +500,8 @@ class Machine:
             raise Stop("bug", "mm/vmalloc.c: alloc_vmap_area", "might_sleep() in atomic context")
         seen = set()
         while not self.kmem_cache_alloc(C.VMAP_AREA_SIZE, gfp & GFP_RECLAIM_MASK, False, False):
+            self._warn(C.W_VM_STRUCT, gfp)
             if NOFAIL not in gfp:
-                self._warn(C.W_VM_STRUCT, gfp)
                 return False
             if self.snapshot() in seen:
                 raise Stop("loops", "mm/vmalloc.c: __vmalloc_node_range", "NOFAIL: retry vm area forever")
@@ -521,7 +523,7 @@ class Machine:
             self._warn(C.W_VM_ARRAY, gfp)
             return False
         got = self._vm_area_alloc_pages(gfp | {NOWARN}, nr_pages)
-        if got < nr_pages:
+        if got < min(nr_pages, VMALLOC_SIM_PAGES):
             if not self.fatal:
                 self._warn(C.W_VM_PAGES, gfp)
             return False
@@ -529,28 +531,20 @@ class Machine:
 
     def _vm_area_alloc_pages(self, gfp, nr_pages) -> int:
         self._step("mm/vmalloc.c: vm_area_alloc_pages")
+        nr_pages = min(nr_pages, VMALLOC_SIM_PAGES)
         allocated = 0
-        while allocated < nr_pages:  # alloc_pages_bulk in chunks of 100: fast path only
+        while allocated < nr_pages:  # alloc_pages_bulk in chunks of 100
             want = min(100, nr_pages - allocated)
-            got = max(0, min(want, self.free - WMARK_LOW))
-            if got and ACCOUNT in gfp:
-                got = min(got, max(0, MEMCG_MAX - self.memcg_usage)) if self.objcg else got
-                self.memcg_usage += got if self.objcg else 0
-            self.free -= got
+            if ACCOUNT in gfp:  # the bulk allocator does not account: one page via __alloc_pages
+                got = 1 if self.alloc_pages(gfp, 0) else 0
+            else:  # fast path only: pages above the low watermark
+                got = max(0, min(want, self.free - WMARK_LOW))
+                self.free -= got
             allocated += got
             if got < want:
                 break
         while allocated < nr_pages:
             if NOFAIL not in gfp and self.fatal and "vmalloc-fatal-signal" not in self.mut:
-                break
-            remaining = nr_pages - allocated
-            if self.free - remaining > WMARK_LOW and (ACCOUNT not in gfp or not self.objcg
-                                                       or self.memcg_usage + remaining <= MEMCG_MAX):
-                # the fast path serves every remaining page: do them at once
-                self.free -= remaining
-                if ACCOUNT in gfp and self.objcg:
-                    self.memcg_usage += remaining
-                allocated = nr_pages
                 break
             if not self.alloc_pages(gfp, 0):
                 break

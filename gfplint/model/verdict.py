@@ -121,6 +121,9 @@ def _with_memcg(v: Verdict, flags: frozenset, req: Request) -> Verdict:
 
 
 def _kmalloc(flags: frozenset, size: int, req: Request) -> Verdict:
+    # kmalloc_fix_flags() (mm/slab_common.c) drops GFP_SLAB_BUG_MASK (DMA32, HIGHMEM) with a
+    # warning: kmalloc(..., GFP_DMA32) does not allocate from ZONE_DMA32 (KERNEL-FACTS 3.1).
+    flags = flags - {"__GFP_DMA32", "__GFP_HIGHMEM"}
     if size == 0:
         return Verdict("nofail", ("zero-size-ptr",))  # ZERO_SIZE_PTR, never NULL
     if size > KMALLOC_MAX_SIZE:
@@ -167,6 +170,10 @@ def _classify_one(flags: frozenset, req: Request) -> Verdict:
         if req.order is None:
             return Verdict("unknown", ("order-unknown",))
         return _with_memcg(_page_verdict(flags, req.order, req), flags, req)
+    if b == "slab" and flags & {"__GFP_DMA", "__GFP_DMA32"}:
+        # new_slab() keeps only GFP_RECLAIM_MASK|GFP_CONSTRAINT_MASK of the caller's mask: the zone
+        # of a kmem_cache comes from its SLAB_CACHE_DMA/DMA32 flags (req.lowmem_cache), mm/slub.c
+        flags = flags - {"__GFP_DMA", "__GFP_DMA32"}
     if b in ("kmalloc", "slab", "idr", "skb"):
         if req.size is None:
             if not blocking(flags) and "__GFP_NOFAIL" not in flags:
