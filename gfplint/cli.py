@@ -100,3 +100,35 @@ def explain(rule):
     click.echo(f"{m.ID} ({m.LEVEL})\n\n{m.SHORT}\n\n{m.FULL}\n\nBad:\n{m.BAD}\nGood:\n{m.GOOD}")
     if getattr(m, "SILENCE", None):
         click.echo(f"How to silence: {m.SILENCE}")
+
+
+@main.command()
+@click.argument("mask", required=False)
+@click.option("--size", type=int, help="Request size in bytes (kmalloc-like APIs).")
+@click.option("--order", type=int, help="Page order (page allocator APIs).")
+@click.option("--api", metavar="NAME", help="Allocation API, e.g. kmalloc, kvmalloc, vmalloc, mempool_alloc, alloc_pages.")
+@click.option("--kernel", type=click.Choice(["6.12", "6.1"]), default="6.12", show_default=True)
+@click.option("--context", metavar="LIST", help="Comma list of nofs,noio,pin,noreclaim,atomic,task,kthread,user.")
+@click.option("--policy", default="today", show_default=True, help="today | tstf:N (too small to fail guaranteed up to order N) | brown (the proposed classes).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--check", "do_check", is_flag=True, help="Check the simulator against outcome() and every rule's claim.")
+@click.option("--full", is_flag=True, help="With --check: all worlds (slower).")
+def model(mask, size, order, api, kernel, context, policy, fmt, do_check, full):
+    """Ask the reference allocator model: can MASK fail, in which world, and why?
+
+    \b
+    Examples:
+      gfplint model GFP_KERNEL --size 4096
+      gfplint model "GFP_KERNEL|__GFP_ACCOUNT" --size 64 --api kmalloc
+      gfplint model "GFP_KERNEL|__GFP_NOFAIL" --order 4 --kernel 6.1
+      gfplint model --check
+    """
+    from .model.cli import run_check, run_query
+
+    if do_check:
+        sys.exit(run_check(out=click.echo, full=full))
+    if not mask:
+        _fail("model: give a MASK such as GFP_KERNEL, or --check")
+    contexts = tuple(context.split(",")) if context else ()
+    code = run_query(mask, size, order, api, kernel, contexts, policy, fmt, click.echo)
+    sys.exit(code)

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from .findings import LEVELS
 
-REQUIRED = ("ID", "LEVEL", "NAME", "SHORT", "FULL", "BAD", "GOOD", "PRECISION", "TAGS", "check")
+REQUIRED = ("ID", "LEVEL", "NAME", "SHORT", "FULL", "BAD", "GOOD", "PRECISION", "TAGS", "SILENCE", "CLAIM", "check")
 
 
 class RuleError(ValueError):

@@ -1,4 +1,5 @@
 """always-fails: a request larger than the allocator can ever satisfy."""
+from gfplint.model.claims import Claim
 from ._common import mask_text, site_finding, size_text
 
 ID = "always-fails"
@@ -21,6 +22,9 @@ GOOD = """\
 table = kvmalloc(8 << 20, GFP_KERNEL);    /* falls back to vmalloc */
 """
 SILENCE = "Use kvmalloc()/vmalloc() for large buffers, or shrink the request."
+
+CLAIM = Claim(verdict="always-fails", never=("succeeds", "loops"), in_worlds="all",
+              text="an always-fails request never succeeds in any world")
 
 
 def check(prog, catalog):

@@ -1,4 +1,5 @@
 """dead-error-path: NULL-check error handling behind a site that cannot fail."""
+from gfplint.model.claims import Claim
 from gfplint.findings import Finding
 
 ID = "dead-error-path"
@@ -28,6 +29,13 @@ ctx = kzalloc(sizeof(*ctx), GFP_KERNEL | __GFP_NOFAIL);   /* no error path to ro
 """
 SILENCE = "Make the failure real (__GFP_RETRY_MAYFAIL, __GFP_NORETRY) or drop the branch with __GFP_NOFAIL."
 
+CLAIM = (
+    Claim(verdict="too-small-to-fail", never=("null",), in_worlds="production",
+          text="behind a too-small-to-fail site the failure branch never runs in production"),
+    Claim(verdict="nofail", never=("null",), in_worlds="all",
+          text="behind a nofail site the failure branch never runs, not even under fault injection"),
+)
+
 
 def check(prog, catalog):
     for r in prog.sites:
@@ -44,7 +52,7 @@ def check(prog, catalog):
         yield Finding(
             ID, LEVEL, s.file, ep.check_line, ep.check_column, s.function,
             f"error handling for {s.api}() at line {s.line} is dead in production: {n} line{'s' if n != 1 else ''} "
-            f"{'run' if n != 1 else 'runs'} only under fault injection ({r.verdict} site){shared}",
+            f"{'run' if n != 1 else 'runs'} only under fault injection or for an OOM-killed task ({r.verdict} site){shared}",
             {
                 "verdict": r.verdict, "site_line": s.line, "dead_lines": n, "lines": r.dead_lines,
                 "check": ep.check, "action": ep.action, "live_labels": r.live_labels, "api": s.api,

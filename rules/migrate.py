@@ -1,4 +1,5 @@
 """migrate: the explicit allocation class this site should move to."""
+from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
 
 from ._common import mask_text, site_finding
@@ -48,6 +49,10 @@ def target(r) -> tuple | None:
     if r.verdict == "too-small-to-fail" and ep is not None and ep.action == "return-error":
         return "GFP_NOFAIL", "too small to fail and the failure branch only returns an error"
     return None
+
+CLAIM = Claim(mask_lacks=("__GFP_DIRECT_RECLAIM", "__GFP_NOFAIL"), backends=("page", "kmalloc", "slab"),
+              sometimes=("null",), in_worlds="production",
+              text="a site without direct reclaim (target GFP_ATOMIC) can return NULL")
 
 
 def check(prog, catalog):

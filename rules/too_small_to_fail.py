@@ -1,4 +1,5 @@
 """too-small-to-fail: the site cannot fail in production under today's allocator."""
+from gfplint.model.claims import Claim
 from ._common import mask_text, site_finding, size_text
 
 ID = "too-small-to-fail"
@@ -25,6 +26,9 @@ GOOD = """\
 buf = kmalloc(64, GFP_KERNEL | __GFP_NOFAIL);   /* says what the allocator already does */
 """
 SILENCE = "Add __GFP_NOFAIL (the site then says what it gets) or __GFP_RETRY_MAYFAIL/__GFP_NORETRY (it really may fail)."
+
+CLAIM = Claim(verdict="too-small-to-fail", never=("null",), in_worlds="production",
+              text="a too-small-to-fail request never returns NULL in a production world")
 
 
 def check(prog, catalog):

@@ -1,4 +1,5 @@
 """unchecked-may-fail: a site that can fail whose result is used before any NULL check."""
+from gfplint.model.claims import Claim
 from ._common import mask_text, site_finding, size_text
 
 ID = "unchecked-may-fail"
@@ -25,6 +26,11 @@ if (!skb_data)
 memcpy(skb_data, src, len);
 """
 SILENCE = "Check the result, or make the allocation nofail (blocking mask plus __GFP_NOFAIL)."
+
+# NOFAIL and MEMALLOC masks are left out: the model shows vmalloc looping there (docs/model.md, limits).
+CLAIM = Claim(verdict="may-fail", sometimes=("null",), in_worlds="killable", except_reasons=("overflow",),
+              mask_lacks=("__GFP_NOFAIL", "__GFP_MEMALLOC"),
+              text="a may-fail request returns NULL in at least one world a task can meet")
 
 
 def check(prog, catalog):

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_INCLUDE, FIXTURES
+from fixture_expect import EXAMPLE_INCLUDE, FIXTURES
 
 from gfplint.cli import main
 

@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT, check_expectations
+from fixture_expect import ROOT, check_expectations
 
 from gfplint.analysis import Inputs, analyse
 

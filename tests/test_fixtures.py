@@ -1,7 +1,7 @@
 """Every fixture under tests/fixtures/ matches the expectations written beside its lines."""
 import pytest
 
-from conftest import FIXTURES, check_fixture
+from fixture_expect import FIXTURES, check_fixture
 
 FIXTURE_FILES = sorted(p.name for p in FIXTURES.glob("*.c"))
 

@@ -3,7 +3,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT
+from fixture_expect import ROOT
 
 
 def test_wheel_contents(tmp_path):

@@ -21,7 +21,7 @@ MAX_LEVELS = 3
 
 # Calls a failure branch may make while still "only returning an error".
 _CLEANUP = re.compile(
-    r"^(k[v]?free|vfree|kfree_\w+|\w*_free\w*|\w*_put\w*|put_\w+|\w*_release\w*|\w*unlock\w*|\w*_destroy\w*|"
+    r"^_*(k[v]?free|vfree|kfree_\w+|\w*_free\w*|\w*_put\w*|put_\w+|\w*_release\w*|\w*unlock\w*|\w*_destroy\w*|"
     r"pr_\w+|printk\w*|dev_\w+|netdev_\w+|\w*_err|\w*_warn\w*|\w*_msg|\w*_error|WARN\w*|"
     r"brelse|iput|dput|fput|mutex_unlock|up_\w+|\w*_exit\w*|\w*_cleanup\w*|\w*_remove\w*|\w*_del\w*|trace_\w+)$"
 )
@@ -161,6 +161,13 @@ def classify_check(cond: str, var: str, failure: str) -> tuple[str, str] | None:
     """('neg', form) when the failure runs the then-branch, ('pos', form) for the else-branch."""
     v = re.escape(var.replace(" ", ""))
     c = _unwrap(cond)
+    if c.startswith("!") and not c.startswith("!="):
+        inner = c[1:]
+        wrapped = _WRAPPERS.match(inner) or (inner.startswith("(") and inner.endswith(")"))
+        if wrapped and _balanced(inner):
+            flipped = classify_check(inner, var, failure)  # !WARN_ON_ONCE(!p) is a success test
+            if flipped is not None:
+                return ("pos" if flipped[0] == "neg" else "neg"), flipped[1]
     for p in _neg_patterns(v, failure):
         if re.fullmatch(p, c):
             return "neg", _form(c, failure)

@@ -1,11 +1,12 @@
-"""Shared helpers: run gfplint on a fixture and compare with its inline expectations."""
+"""Shared test helpers: run gfplint on a fixture and compare with its inline expectations.
+
+(A plain module, not conftest.py: tests/model has a conftest of its own and the names would clash.)
+"""
 from __future__ import annotations
 
 import re
 from collections import Counter
 from pathlib import Path
-
-import pytest
 
 from gfplint.analysis import Inputs, analyse
 from gfplint.report import finding_dict, site_dict
@@ -128,7 +129,3 @@ def _compare(name: str, exp: dict, sites: dict, found: dict) -> list:
                 problems.append(f"{name}:{line}: {rule} properties {[f['properties'] for f in cands]} do not match {props}")
     return problems
 
-
-@pytest.fixture
-def shared_dir() -> Path:
-    return SHARED
