@@ -43,7 +43,8 @@ def summary(result) -> dict:
         "sites": len(prog.sites),
         "verdicts": {v: verdicts.get(v, 0) for v in VERDICTS},
         "findings": dict(sorted(Counter(f.rule for f in result.findings).items())),
-        "dead_lines": sum(len(r.dead_lines) for r in prog.sites),
+        # a branch shared by two sites (`if (!a || !b) goto err;`) counts once
+        "dead_lines": len({(r.site.file, line) for r in prog.sites for line in r.dead_lines}),
     }
 
 

@@ -23,7 +23,8 @@ MAX_LEVELS = 3
 _CLEANUP = re.compile(
     r"^_*(k[v]?free|vfree|kfree_\w+|\w*_free\w*|\w*_put\w*|put_\w+|\w*_release\w*|\w*unlock\w*|\w*_destroy\w*|"
     r"pr_\w+|printk\w*|dev_\w+|netdev_\w+|\w*_err|\w*_warn\w*|\w*_msg|\w*_error|WARN\w*|"
-    r"brelse|iput|dput|fput|mutex_unlock|up_\w+|\w*_exit\w*|\w*_cleanup\w*|\w*_remove\w*|\w*_del\w*|trace_\w+)$"
+    r"brelse|iput|dput|fput|mutex_unlock|up_\w+|\w*_exit\w*|\w*_cleanup\w*|\w*_remove\w*|\w*_del\w*|trace_\w+|"
+    r"ERR_PTR|builtin_expect|builtin_constant_p)$"
 )
 
 
