@@ -51,10 +51,45 @@ class Site:
     checked: bool = False
     used_unchecked_line: int | None = None  # first dereference before any check
     error_path: ErrorPath | None = None
+    held: list = field(default_factory=list)  # atomic sections that may be open here: [class, lock, line, api]
+    scopes_must: list = field(default_factory=list)  # memalloc scopes open on every path here
+    scopes_may: list = field(default_factory=list)  # memalloc scopes open on some path here
+    retried: bool = False  # the code loops until this allocation succeeds
+    via: str | None = None  # for a call to a wrapper: the wrapper's name
+    inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
 
     @property
     def key(self) -> tuple:
         return (self.file, self.line, self.column)
+
+
+@dataclass
+class CallFacts:
+    """A call to a function (not an allocator): an edge of the call graph, with the caller's state."""
+
+    callee: str  # function name, or ".field" for a call through a struct member pointer
+    line: int
+    column: int
+    held: list = field(default_factory=list)  # [class, lock, line, api] open at the call (may)
+    scopes_must: list = field(default_factory=list)
+    scopes_may: list = field(default_factory=list)
+    gfp_args: dict = field(default_factory=dict)  # parameter index (str) -> masks | {"param": name} | None
+    size_args: dict = field(default_factory=dict)  # parameter index (str) -> int | None
+    call: str = ""  # normalized call text
+    result: Site | None = None  # how the caller handles the result (for wrapper calls)
+
+
+@dataclass
+class Registration:
+    """FUNCTION will run in CONTEXT because of API at LINE (request_irq, INIT_WORK, .ndo_start_xmit = ...)."""
+
+    function: str
+    context: str  # atomic | kthread | user
+    api: str
+    why: str
+    file: str
+    line: int
+    caller: str = ""  # the function that registers it ("" at file scope)
 
 
 @dataclass
@@ -84,6 +119,10 @@ class FunctionFacts:
     body_falls_through: bool = True  # the code before the first label can run into it
     labels: list[LabelRegion] = field(default_factory=list)
     gotos: list[Goto] = field(default_factory=list)
+    static: bool = False
+    params: list = field(default_factory=list)  # parameter names, in order
+    calls: list[CallFacts] = field(default_factory=list)
+    drops: list = field(default_factory=list)  # atomic classes it unlocks without locking: caller's locks
 
 
 @dataclass
@@ -117,6 +156,7 @@ class TUFacts:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     caches: list[CacheFacts] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
     parse_errors: int = 0
 
     def to_dict(self) -> dict:
@@ -124,24 +164,35 @@ class TUFacts:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TUFacts":
-        sites = []
-        for s in d.get("sites", []):
-            s = dict(s)
-            if s.get("error_path"):
-                s["error_path"] = ErrorPath(**s["error_path"])
-            sites.append(Site(**s))
-        functions = []
-        for f in d.get("functions", []):
-            f = dict(f)
-            f["labels"] = [LabelRegion(**r) for r in f.get("labels", [])]
-            f["gotos"] = [Goto(**{**g, "site": tuple(g["site"]) if g.get("site") else None}) for g in f.get("gotos", [])]
-            functions.append(FunctionFacts(**f))
         return cls(
             tu=d["tu"],
-            sites=sites,
-            functions=functions,
+            sites=[_site(s) for s in d.get("sites", [])],
+            functions=[_function(f) for f in d.get("functions", [])],
             diagnostics=[Diagnostic(**x) for x in d.get("diagnostics", [])],
             headers=list(d.get("headers", [])),
             caches=[CacheFacts(**c) for c in d.get("caches", [])],
+            registrations=[Registration(**r) for r in d.get("registrations", [])],
             parse_errors=d.get("parse_errors", 0),
         )
+
+
+def _site(s: dict) -> Site:
+    s = dict(s)
+    if s.get("error_path"):
+        s["error_path"] = ErrorPath(**s["error_path"])
+    return Site(**s)
+
+
+def _call(c: dict) -> CallFacts:
+    c = dict(c)
+    if c.get("result"):
+        c["result"] = _site(c["result"])
+    return CallFacts(**c)
+
+
+def _function(f: dict) -> FunctionFacts:
+    f = dict(f)
+    f["labels"] = [LabelRegion(**r) for r in f.get("labels", [])]
+    f["gotos"] = [Goto(**{**g, "site": tuple(g["site"]) if g.get("site") else None}) for g in f.get("gotos", [])]
+    f["calls"] = [_call(c) for c in f.get("calls", [])]
+    return FunctionFacts(**f)

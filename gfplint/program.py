@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from . import callgraph
 from .catalog import Catalog
 from .facts import Diagnostic, FunctionFacts, Site, TUFacts
-from .model.verdict import Request, Verdict, classify_site
+from .frontend.ctext import GfpEnv, Unresolved, eval_gfp
+from .model.flags import layout as flag_layout
+from .model.verdict import Request, Verdict, classify_site, weakest
 
 DEAD_VERDICTS = ("too-small-to-fail", "nofail")
 
@@ -24,6 +27,12 @@ class SiteResult:
     reasons: tuple
     dead_lines: list = field(default_factory=list)  # lines only fault injection reaches
     live_labels: list = field(default_factory=list)  # labels of its path that stay live, and why
+    atomic: list | None = None  # witness steps when the site may run in atomic context
+    noreclaim: list | None = None  # witness steps when a memalloc_noreclaim scope may be open
+    scopes: list = field(default_factory=list)  # memalloc scopes that hold on every path to the site
+    kinds: dict = field(default_factory=dict)  # task kind (kthread, user) -> witness steps
+    alloc_only: bool = True  # the failure value means only "allocation failed"
+    gfp_from: list = field(default_factory=list)  # callers whose gfp_t argument gave the masks
 
     @property
     def masks(self):
@@ -39,6 +48,9 @@ class Program:
     diagnostics: list = field(default_factory=list)
     tus: int = 0
     tus_with_errors: int = 0
+    registrations: list = field(default_factory=list)
+    contexts: object = None  # callgraph.Contexts
+    wrappers: dict = field(default_factory=dict)  # function id -> why it is a wrapper
 
 
 def request_for(site: Site, catalog: Catalog, kernel: str) -> Request:
@@ -75,38 +87,211 @@ def resolve_caches(facts: list[TUFacts]) -> None:
                 s.size_text = f"object size of {s.cache} ({pick[0].file}:{pick[0].line})"
 
 
-def judge(site: Site, catalog: Catalog, kernel: str) -> Verdict:
-    masks = None if site.masks is None else [frozenset(m) for m in site.masks]
-    v = classify_site(request_for(site, catalog, kernel), masks)
-    if site.gfp_params and v.verdict == "unknown":
+def judge(site: Site, catalog: Catalog, kernel: str, scopes=frozenset(), masks=None, unresolved=False) -> Verdict:
+    masks = site.masks if masks is None else masks
+    masks = None if masks is None else [frozenset(m) for m in masks]
+    req = replace(request_for(site, catalog, kernel), scopes=frozenset(scopes))
+    if site.retried:
+        return Verdict("nofail", ("retried",))
+    v = classify_site(req, masks)
+    if unresolved and masks:
+        v = weakest([v, Verdict("unknown", ("gfp-parameter",))])
+    if site.gfp_params and v.verdict == "unknown" and not masks:
         return Verdict("unknown", ("gfp-parameter",))
     return v
 
 
-def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str) -> Program:
+def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_prefixes=None) -> Program:
     prog = Program(root=root, kernel=kernel, tus=len(facts))
     resolve_caches(facts)
     seen = {}
     for tu in facts:
         prog.diagnostics += tu.diagnostics
+        prog.registrations += tu.registrations
         if tu.parse_errors:
             prog.tus_with_errors += 1
         for s in tu.sites:
             seen.setdefault(s.key + (s.api,), s)
         for f in tu.functions:
             prog.functions.setdefault((f.file, f.name), f)
-    for s in sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api)):
-        v = judge(s, catalog, kernel)
-        prog.sites.append(SiteResult(s, v.verdict, v.reasons))
+    if user_prefixes is None:
+        from .context_catalog import load_context_catalog
+
+        user_prefixes = load_context_catalog().user_entry_prefixes
+    g = callgraph.build_graph(prog.functions, prog.registrations)
+    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes))
+    sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
+    sites += _wrapper_sites(prog, g, sites, catalog)
+    for s in sorted(sites, key=lambda s: (s.file, s.line, s.column, s.api)):
+        prog.sites.append(_judge_in_context(prog, g, s, catalog, kernel))
     _dead_lines(prog, catalog)
     return prog
 
 
+def _function_node(g, site: Site):
+    return callgraph.node_for(g, site.file, site.function)
+
+
+def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) -> SiteResult:
+    ctx = prog.contexts
+    node = _function_node(g, s)
+    must = set(s.scopes_must) | set(ctx.must.get(node, ())) if node else set(s.scopes_must)
+    scopes = {x for x in must if x in ("nofs", "noio", "pin")}
+    noreclaim = None
+    if "noreclaim" in s.scopes_may:
+        noreclaim = [callgraph.step(s.file, s.line, s.function, "allocates inside memalloc_noreclaim_save()")]
+    elif node in ctx.noreclaim:
+        noreclaim = ctx.noreclaim[node] + [callgraph.step(s.file, s.line, s.function, f"{s.api}() here")]
+    if noreclaim:
+        scopes.add("noreclaim")
+    masks, unresolved, gfp_from = s.masks, False, []
+    if s.gfp_params and s.masks is None and node is not None:
+        masks, unresolved, gfp_from = _masks_from_callers(g, node, s, kernel)
+    v = judge(s, catalog, kernel, scopes, masks, unresolved)
+    api = catalog.lookup(s.inner_api or s.api)
+    r = SiteResult(s, v.verdict, v.reasons, scopes=sorted(scopes), noreclaim=noreclaim,
+                   alloc_only=api.alloc_only if api is not None else True, gfp_from=gfp_from)
+    if masks is not None and s.masks is None:
+        r.site = replace(s, masks=[sorted(m) for m in masks])
+    r.atomic = _atomic_witness(s, node, ctx, g)
+    r.kinds = {k: w for k, w in ctx.kinds.get(node, {}).items()} if node else {}
+    return r
+
+
+def _atomic_witness(s: Site, node, ctx, g) -> list | None:
+    if s.held:
+        cls, key, line, api = s.held[0]
+        return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here".replace("()", "()")),
+                callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")]
+    if node is None or node not in ctx.atomic:
+        return None
+    facts = g.nodes[node]["facts"]
+    if facts.drops:
+        return None  # the function releases a lock its caller holds: not atomic throughout
+    return ctx.atomic[node] + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
+
+
+def _masks_from_callers(g, node, s: Site, kernel: str):
+    """Masks of a site whose gfp is a gfp_t parameter: what every caller passes (recursively)."""
+    lay = flag_layout(kernel)
+    values: dict = {}
+    unresolved = False
+    froms = []
+    for param in s.gfp_params:
+        found, unres, who = _param_values(g, node, param, 0, set())
+        unresolved |= unres
+        froms += who
+        values[param] = found
+    if not any(values.values()):
+        return None, True, froms
+    locals_ = {p: [("=", "|".join(sorted(m)) or "0") for m in ms] for p, ms in values.items() if ms}
+    try:
+        masks = eval_gfp(s.gfp or "", GfpEnv(lay, locals_))
+    except Unresolved:
+        return None, True, froms
+    adds = set()
+    if s.masks is None and s.gfp and s.gfp in values:
+        adds = set()
+    return [sorted(set(m) | adds) for m in masks], unresolved, froms
+
+
+MAX_DEPTH = 6
+
+
+def _param_values(g, node, param: str, depth: int, seen: set):
+    facts = g.nodes[node]["facts"]
+    if param not in facts.params or depth > MAX_DEPTH or (node, param) in seen:
+        return set(), True, []
+    seen = seen | {(node, param)}
+    idx = str(facts.params.index(param))
+    found, unresolved, who = set(), False, []
+    callers = list(g.in_edges(node, data=True))
+    if not callers:
+        return set(), True, []
+    for caller, _, data in callers:
+        arg = data["call"].gfp_args.get(idx)
+        cfacts = g.nodes[caller]["facts"]
+        if arg is None:
+            unresolved = True
+        elif isinstance(arg, dict):
+            sub, unres, sub_who = _param_values(g, caller, arg["param"], depth + 1, seen)
+            found |= sub
+            unresolved |= unres
+            who += sub_who
+        else:
+            found |= {frozenset(m) for m in arg}
+            who.append(f"{cfacts.name}() at {cfacts.file}:{data['call'].line}")
+    return found, unresolved, who
+
+
+# ------------------------------------------------------------------ wrappers
+
+
+def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
+    """Each call to a function that returns an allocation's result unchecked is an allocation site too."""
+    inner_by_fn: dict = {}
+    for s in sites:
+        if s.result == "returned" or s.retried:
+            node = _function_node(g, s)
+            if node is not None:
+                inner_by_fn.setdefault(node, s)
+    out = []
+    for node, inner in inner_by_fn.items():
+        fn = g.nodes[node]["facts"]
+        why = ("loops until its allocation succeeds" if inner.retried
+               else f"returns the result of {inner.api}() unchecked")
+        prog.wrappers[node] = {"function": fn.name, "file": fn.file, "line": fn.line, "inner": inner.api,
+                               "inner_line": inner.line, "why": why,
+                               "gfp_param": inner.gfp_params[0] if inner.gfp_params else None}
+        for caller, _, data in g.in_edges(node, data=True):
+            c = data["call"]
+            if c.result is None:
+                continue
+            out.append(_derived(inner, fn, c, g.nodes[caller]["facts"]))
+    return out
+
+
+def _derived(inner: Site, fn: FunctionFacts, call, caller: FunctionFacts) -> Site:
+    r = call.result
+    d = replace(inner, file=r.file, line=r.line, column=r.column, function=r.function, api=fn.name,
+                call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
+                used_unchecked_line=r.used_unchecked_line, error_path=r.error_path, held=list(call.held),
+                scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), via=fn.name,
+                inner_api=inner.inner_api or inner.api, retried=inner.retried)
+    if inner.gfp_params and inner.gfp_params[0] in fn.params:
+        arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))
+        if isinstance(arg, list):
+            d = replace(d, masks=_substitute(inner, arg), gfp_params=[])
+        elif isinstance(arg, dict):
+            d = replace(d, masks=None, gfp_params=[arg["param"]], gfp=arg["param"])
+        else:
+            d = replace(d, masks=None, gfp_params=[], gfp_note="caller's mask unresolved")
+    if inner.size is None and inner.size_text in fn.params:
+        v = call.size_args.get(str(fn.params.index(inner.size_text)))
+        if v is not None:
+            d = replace(d, size=v)
+    return d
+
+
+def _substitute(inner: Site, arg_masks: list) -> list:
+    """The wrapper's mask expression with the caller's masks for its gfp_t parameter."""
+    extra = set()
+    out = []
+    for m in arg_masks:
+        out.append(sorted(set(m) | extra))
+    if inner.gfp and inner.gfp != inner.gfp_params[0]:
+        try:
+            lay = flag_layout("6.12")
+            masks = eval_gfp(inner.gfp, GfpEnv(lay, {inner.gfp_params[0]: [("=", "|".join(m) or "0") for m in arg_masks]}))
+            return [sorted(m) for m in masks]
+        except Unresolved:
+            return out
+    return out
+
+
 def _dead_branch(r: SiteResult, catalog: Catalog) -> bool:
     """The failure branch runs only under fault injection."""
-    api = catalog.lookup(r.site.api)
-    return (r.verdict in DEAD_VERDICTS and r.site.error_path is not None
-            and api is not None and api.alloc_only)
+    return r.verdict in DEAD_VERDICTS and r.site.error_path is not None and r.alloc_only
 
 
 def _dead_lines(prog: Program, catalog: Catalog) -> None:
@@ -115,11 +300,10 @@ def _dead_lines(prog: Program, catalog: Catalog) -> None:
         by_fn.setdefault((r.site.file, r.site.function), []).append(r)
     for key, results in by_fn.items():
         fn = prog.functions.get(key)
-        dead_sites = {r.site.key for r in results if _dead_branch(r, catalog)}
-        live = _live_regions(fn, dead_sites) if fn else set()
-        for r in results:
-            if r.site.key not in dead_sites:
-                continue
+        dead = [r for r in results if _dead_branch(r, catalog)]
+        dead_lines = {line for r in dead for line in r.site.error_path.lines}
+        live = _live_regions(fn, dead_lines) if fn else set()
+        for r in dead:
             lines = set(r.site.error_path.lines)
             for region in _regions_from(fn, r.site.error_path.gotos) if fn else []:
                 if region.name in live:
@@ -129,7 +313,7 @@ def _dead_lines(prog: Program, catalog: Catalog) -> None:
             r.dead_lines = sorted(lines)
 
 
-def _live_regions(fn: FunctionFacts, dead_sites: set) -> set:
+def _live_regions(fn: FunctionFacts, dead_lines: set) -> set:
     """Label regions reached by some path that is not a dead failure branch."""
     order = [r.name for r in fn.labels]
     regions = {r.name: r for r in fn.labels}
@@ -137,7 +321,7 @@ def _live_regions(fn: FunctionFacts, dead_sites: set) -> set:
     if fn.labels and fn.body_falls_through:
         work.append(order[0])
     for g in fn.gotos:
-        if g.region is None and g.site not in dead_sites:
+        if g.region is None and g.line not in dead_lines:
             work.append(g.label)
     while work:
         name = work.pop()

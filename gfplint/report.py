@@ -23,6 +23,8 @@ def site_dict(r) -> dict:
         "used_unchecked_line": s.used_unchecked_line,
         "error_path": asdict(s.error_path) if s.error_path else None,
         "dead_lines": len(r.dead_lines), "live_labels": r.live_labels,
+        "via": s.via, "held": s.held, "scopes": r.scopes, "atomic": r.atomic, "noreclaim": r.noreclaim,
+        "task_kinds": sorted(r.kinds), "gfp_from": r.gfp_from,
     }
     return d
 

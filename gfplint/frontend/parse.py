@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import clang.cindex as ci
 
 from ..catalog import AllocApi, Catalog
+from ..context_catalog import ContextCatalog, load_context_catalog
 from ..compdb import CompileUnit
 from ..facts import CacheFacts, Diagnostic, FunctionFacts, Goto, LabelRegion, Site, TUFacts
 from ..model.flags import Layout, describe
 from . import clangutil as cu
+from .context import analyse_function, file_scope_registrations
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
 
@@ -56,6 +58,9 @@ class TUContext:
     sources: dict = field(default_factory=dict)  # abs path -> Source
     insts: dict = field(default_factory=dict)  # (file, start offset) -> Instantiation
     inst_list: list = field(default_factory=list)
+    context_catalog: ContextCatalog | None = None
+    ctx_insts: dict = field(default_factory=dict)  # (file, start) -> (name, start, end): lock/scope/registration macros
+    function_names: set = field(default_factory=set)
 
     def rel(self, path: str) -> str:
         rel = os.path.relpath(path, self.root)
@@ -99,8 +104,19 @@ class TUContext:
         return self.source(ext[0]).text(ext[1], ext[2])
 
 
-def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout) -> TUFacts:
-    ctx = TUContext(unit, root, catalog, layout)
+_DEFAULT_CONTEXT = None
+
+
+def _default_context_catalog() -> ContextCatalog:
+    global _DEFAULT_CONTEXT
+    if _DEFAULT_CONTEXT is None:
+        _DEFAULT_CONTEXT = load_context_catalog()
+    return _DEFAULT_CONTEXT
+
+
+def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
+               context_catalog: ContextCatalog | None = None) -> TUFacts:
+    ctx = TUContext(unit, root, catalog, layout, context_catalog=context_catalog or _default_context_catalog())
     facts = TUFacts(tu=ctx.rel(unit.file))
     try:
         unit.file.encode("utf-8")
@@ -118,15 +134,20 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout) -
         return facts
     _diagnostics(tu, ctx, facts)
     facts.headers = sorted({ctx.rel(i.include.name) for i in tu.get_includes()})
-    functions = []
+    functions, variables = [], []
+    macro_names = ctx.context_catalog.macro_names()
     for c in tu.cursor.get_children():
         if c.kind == K.MACRO_INSTANTIATION:
-            _record_instantiation(c, ctx)
-        elif c.kind == K.FUNCTION_DECL and c.is_definition():
-            f = ctx.where(c.location)[0]
-            if ctx.analysed(f):
+            _record_instantiation(c, ctx, macro_names)
+        elif c.kind == K.FUNCTION_DECL:
+            ctx.function_names.add(c.spelling)
+            if c.is_definition() and ctx.analysed(ctx.where(c.location)[0]):
                 functions.append(c)
+        elif c.kind == K.VAR_DECL and ctx.analysed(ctx.where(c.location)[0]):
+            variables.append(c)
     ctx.inst_list.sort(key=lambda i: (i.file, i.start, -i.end))
+    for v in variables:
+        facts.registrations += file_scope_registrations(v, ctx, ctx.context_catalog)
     seen = set()
     for fn in functions:
         key = (ctx.where(fn.location)[0], fn.spelling)
@@ -148,11 +169,17 @@ def _diagnostics(tu, ctx: TUContext, facts: TUFacts) -> None:
             facts.diagnostics.append(Diagnostic(path, loc.line, loc.column, "error", d.spelling, facts.tu))
 
 
-def _record_instantiation(c: ci.Cursor, ctx: TUContext) -> None:
-    if c.spelling not in ctx.catalog.apis:
+def _record_instantiation(c: ci.Cursor, ctx: TUContext, macro_names: set) -> None:
+    name = c.spelling
+    in_catalog = name in ctx.catalog.apis
+    if not in_catalog and name not in macro_names:
         return
     ext = ctx.extent(c)
     if ext is None or not ctx.analysed(ext[0]):
+        return
+    if name in macro_names:
+        ctx.ctx_insts[(ext[0], ext[1])] = (name, ext[1], ext[2])
+    if not in_catalog:
         return
     _, line, col, _ = ctx.where(c.extent.start)
     inst = Instantiation(c.spelling, ext[0], ext[1], ext[2], line, col)
@@ -169,6 +196,11 @@ class FunctionWalk:
     file: str
     calls: list = field(default_factory=list)  # (call cursor, ancestors)
     cache_creates: list = field(default_factory=list)  # (call cursor, ancestors)
+    other_calls: list = field(default_factory=list)  # (call cursor, ancestors): call-graph edges
+    guard_owners: dict = field(default_factory=dict)  # guard constructor call hash -> block hash
+    registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
+    field_assignments: list = field(default_factory=list)  # (field, function, line)
+    drops: list = field(default_factory=list)
     gotos: list = field(default_factory=list)  # (goto cursor)
     gfp_params: set = field(default_factory=set)
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
@@ -184,6 +216,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         w.cache_creates.append((c, list(anc)))
     if k == K.CALL_EXPR and ctx.catalog.lookup(c.spelling) is not None:
         w.calls.append((c, list(anc)))
+    elif k == K.CALL_EXPR:
+        _other_call(c, anc, w, ctx)
     elif k == K.GOTO_STMT:
         w.gotos.append(c)
     elif k == K.VAR_DECL and _is_gfp_type(c.type):
@@ -194,10 +228,37 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
             w.gfp_locals[c.spelling].append(("=", text))
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         _gfp_assignment(c, w, ctx)
+        _field_assignment(c, w, ctx)
     anc.append(c)
     for ch in c.get_children():
         _walk(ch, anc, w, ctx)
     anc.pop()
+
+
+def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
+    w.other_calls.append((c, list(anc)))
+    if c.spelling.startswith("class_") and c.spelling.endswith("_constructor"):
+        owner = next((a for a in reversed(anc) if a.kind in (K.COMPOUND_STMT, K.FOR_STMT)), None)
+        if owner is not None:
+            w.guard_owners[c.hash] = owner.hash
+    if c.spelling in ctx.context_catalog.registrations:
+        text = ctx.text(c)
+        sc = split_call(text) if text else None
+        if sc:
+            _, line, col, _ = ctx.where(c.location)
+            w.registration_uses.append((c.spelling, sc[1], line, col))
+
+
+def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
+    """ops->ndo_start_xmit = my_xmit: a function pointer stored in a known ops field."""
+    kids = list(c.get_children())
+    if len(kids) != 2 or kids[0].kind != K.MEMBER_REF_EXPR:
+        return
+    rhs = kids[1]
+    while rhs.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(rhs.get_children())) == 1:
+        rhs = next(rhs.get_children())
+    if rhs.kind == K.DECL_REF_EXPR and rhs.referenced is not None and rhs.referenced.kind == K.FUNCTION_DECL:
+        w.field_assignments.append((kids[0].spelling, rhs.spelling, ctx.where(c.location)[1]))
 
 
 def operator(c: ci.Cursor, ctx: TUContext) -> str | None:
@@ -226,16 +287,20 @@ def _gfp_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
 def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     file = ctx.where(fn.location)[0]
     w = FunctionWalk(fn, file)
+    params = []
     for ch in fn.get_children():
-        if ch.kind == K.PARM_DECL and _is_gfp_type(ch.type):
-            w.gfp_params.add(ch.spelling)
+        if ch.kind == K.PARM_DECL:
+            params.append(ch.spelling)
+            if _is_gfp_type(ch.type):
+                w.gfp_params.add(ch.spelling)
     body = next((ch for ch in fn.get_children() if ch.kind == K.COMPOUND_STMT), None)
     if body is None:
         return
     _walk(body, [fn], w, ctx)
-    ff = FunctionFacts(ctx.rel(file), fn.spelling, ctx.where(fn.location)[1])
+    ff = FunctionFacts(ctx.rel(file), fn.spelling, ctx.where(fn.location)[1],
+                       static=fn.storage_class == ci.StorageClass.STATIC, params=params)
     env = GfpEnv(ctx.layout, {k: v for k, v in w.gfp_locals.items() if v}, frozenset(w.gfp_params))
-    sites, branches = [], []
+    sites, branches, site_calls = [], [], []
     seen = set()
     for call, anc in w.calls:
         built = _site(call, anc, fn, file, ctx, env)
@@ -245,13 +310,31 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
         seen.add(site.key + (site.api,))
         sites.append(site)
         branches.append(branch)
+        site_calls.append(call)
+    _macro_registrations(body, file, ctx, w)
+    ff.calls, regs = analyse_function(fn, body, file, ctx, w, sites, site_calls, env, ctx.context_catalog)
+    ff.drops = w.drops
+    facts.registrations += regs
     _labels(body, ff, ctx)
     _gotos(w, ff, sites, branches, ctx)
     for call, anc in w.cache_creates:
         _cache(call, anc, file, ctx, facts)
     facts.sites += sites
-    if ff.labels or sites:
-        facts.functions.append(ff)
+    facts.functions.append(ff)
+
+
+def _macro_registrations(body: ci.Cursor, file: str, ctx: TUContext, w: FunctionWalk) -> None:
+    """INIT_WORK(&w, fn) and friends are macros that expand to assignments: read them as written."""
+    ext = ctx.extent(body)
+    if ext is None:
+        return
+    regs = ctx.context_catalog.registrations
+    for (f, start), (name, s0, e0) in ctx.ctx_insts.items():
+        if f == file and name in regs and ext[1] <= s0 < ext[2]:
+            sc = split_call(ctx.source(f).text(s0, e0))
+            if sc:
+                line = ctx.source(f).data.count(b"\n", 0, s0) + 1
+                w.registration_uses.append((name, sc[1], line, 0))
 
 
 # ---------------------------------------------------------------------- sites

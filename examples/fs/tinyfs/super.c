@@ -34,8 +34,8 @@ int tinyfs_fill_super(struct tinyfs_sb *sb, const char *label)
 {
 	int err;
 
-	sb->root = tinyfs_alloc_inode();
-	if (!sb->root)
+	sb->root = tinyfs_alloc_inode(); // expect: site=too-small-to-fail via=tinyfs_alloc_inode; too-small-to-fail; migrate target=GFP_NOFAIL
+	if (!sb->root) // expect: dead-error-path dead_lines=1
 		return -ENOMEM;
 
 	sb->label = kmalloc(sizeof_field(struct tinyfs_inode, name), GFP_NOFS); // expect: site=too-small-to-fail; too-small-to-fail; migrate target=GFP_NOFAIL

@@ -1,0 +1,186 @@
+"""The whole-program call graph and the contexts propagated over it.
+
+Nodes are functions (static ones keyed by file, global ones by name); edges
+are call sites labelled with the caller's state there.  Propagation (DSAC /
+smatch style, a fixed point over the graph):
+
+- atomic (may): a function registered as an atomic callback, or called from
+  an atomic section or from a function entered in atomic context;
+- nofs/noio/pin (must): scopes open on every call path into the function
+  (used to strip bits from the effective mask);
+- noreclaim (may): a memalloc_noreclaim scope on some path (PF_MEMALLOC makes
+  small allocations fail);
+- task kinds (may): kthread/work-item entries and user-task entries reaching it.
+
+For every derived context one shortest witness path is kept: the chain of
+steps from where the context was entered down to the function.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+MUST_SCOPES = ("nofs", "noio", "pin")
+
+
+def fid(file: str, name: str, static: bool) -> str:
+    return f"{file}::{name}" if static else name
+
+
+def step(file: str, line: int, function: str, what: str) -> dict:
+    return {"file": file, "line": line, "function": function, "what": what}
+
+
+@dataclass
+class Contexts:
+    atomic: dict = field(default_factory=dict)  # function id -> witness (list of steps)
+    noreclaim: dict = field(default_factory=dict)
+    must: dict = field(default_factory=dict)  # function id -> frozenset of scope classes
+    kinds: dict = field(default_factory=dict)  # function id -> {kind: witness}
+    graph: nx.MultiDiGraph | None = None
+    resolved_pointers: int = 0
+
+
+def build_graph(functions: dict, registrations: list) -> nx.MultiDiGraph:
+    """functions: (file, name) -> FunctionFacts."""
+    g = nx.MultiDiGraph()
+    by_name: dict = {}
+    for (file, name), f in functions.items():
+        node = fid(file, name, f.static)
+        g.add_node(node, facts=f)
+        by_name.setdefault(name, []).append((file, node, f.static))
+    for (file, name), f in functions.items():
+        caller = fid(file, name, f.static)
+        for c in f.calls:
+            for callee in _resolve(c.callee, file, by_name):
+                g.add_edge(caller, callee, call=c, file=file)
+    return g
+
+
+def _resolve(name: str, file: str, by_name: dict) -> list:
+    cands = by_name.get(name, [])
+    same = [n for f, n, static in cands if f == file]
+    if same:
+        return same[:1]
+    return [n for f, n, static in cands if not static][:1]
+
+
+def node_for(g: nx.MultiDiGraph, file: str, name: str) -> str | None:
+    if f"{file}::{name}" in g:
+        return f"{file}::{name}"
+    return name if name in g else None
+
+
+def _atomic_tokens(call) -> list:
+    return [t for t in call.held]
+
+
+def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple) -> Contexts:
+    ctx = Contexts(graph=g)
+    _propagate_atomic(g, registrations, ctx)
+    _propagate_noreclaim(g, ctx)
+    _propagate_must(g, ctx)
+    _propagate_kinds(g, registrations, user_prefixes, ctx)
+    return ctx
+
+
+def _registered(g, registrations, context: str):
+    for r in registrations:
+        if r.context != context:
+            continue
+        node = node_for(g, r.file, r.function) if r.file else None
+        node = node or (r.function if r.function in g else None)
+        if node is None:
+            node = next((n for n in g if n.endswith("::" + r.function)), None)
+        if node is not None:
+            where = f"{r.caller}()" if r.caller else "file scope"
+            yield node, [step(r.file, r.line, r.caller or r.function,
+                              f"{r.function}() registered with {r.api} in {where}: {r.why}")]
+
+
+def _bfs(g, sources: list, edge_ok, describe) -> dict:
+    """Shortest witness from any source to every reachable function."""
+    seen: dict = {}
+    q = deque()
+    for node, path in sources:
+        if node not in seen:
+            seen[node] = path
+            q.append(node)
+    while q:
+        n = q.popleft()
+        for _, callee, data in g.out_edges(n, data=True):
+            if callee in seen or not edge_ok(data["call"], inherited=True):
+                continue
+            c = data["call"]
+            fn = g.nodes[n]["facts"]
+            seen[callee] = seen[n] + [step(data["file"], c.line, fn.name, describe(c, inherited=True))]
+            q.append(callee)
+    return seen
+
+
+def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
+    sources = list(_registered(g, registrations, "atomic"))
+    # calls made while an atomic section is held start a witness of their own
+    for caller, callee, data in g.edges(data=True):
+        c = data["call"]
+        if c.held and callee not in dict(sources):
+            fn = g.nodes[caller]["facts"]
+            lock = c.held[0]
+            sources.append((callee, [
+                step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
+                step(data["file"], c.line, fn.name, f"calls {c.callee}() with {lock[3]}({lock[1]}) held"),
+            ]))
+    ctx.atomic = _bfs(g, sources, lambda c, inherited: True,
+                      lambda c, inherited: f"calls {c.callee}() in atomic context")
+
+
+def _propagate_noreclaim(g, ctx: Contexts) -> None:
+    sources = []
+    for caller, callee, data in g.edges(data=True):
+        c = data["call"]
+        if "noreclaim" in c.scopes_may:
+            fn = g.nodes[caller]["facts"]
+            sources.append((callee, [step(data["file"], c.line, fn.name,
+                                          f"calls {c.callee}() inside memalloc_noreclaim_save() (PF_MEMALLOC)")]))
+    ctx.noreclaim = _bfs(g, sources, lambda c, inherited: True,
+                         lambda c, inherited: f"calls {c.callee}() under PF_MEMALLOC")
+
+
+def _propagate_must(g, ctx: Contexts) -> None:
+    """Scopes open on every call path into a function (greatest fixed point; no callers: none)."""
+    top = frozenset(MUST_SCOPES)
+    must = {n: (top if g.in_degree(n) else frozenset()) for n in g}
+    changed = True
+    rounds = 0
+    while changed and rounds < 100:
+        changed = False
+        rounds += 1
+        for n in g:
+            if not g.in_degree(n):
+                continue
+            acc = top
+            for caller, _, data in g.in_edges(n, data=True):
+                c = data["call"]
+                acc = acc & (frozenset(c.scopes_must) | must[caller])
+            acc = frozenset(s for s in acc if s in MUST_SCOPES)
+            if acc != must[n]:
+                must[n] = acc
+                changed = True
+    ctx.must = must
+
+
+def _propagate_kinds(g, registrations, user_prefixes, ctx: Contexts) -> None:
+    kinds: dict = {}
+    for kind in ("kthread", "user"):
+        sources = list(_registered(g, registrations, kind))
+        if kind == "user":
+            for n in g:
+                f = g.nodes[n]["facts"]
+                if f.name.startswith(tuple(user_prefixes)):
+                    sources.append((n, [step(f.file, f.line, f.name, f"{f.name}() is a system call body")]))
+        reach = _bfs(g, sources, lambda c, inherited: True, lambda c, inherited: f"calls {c.callee}()")
+        for n, path in reach.items():
+            kinds.setdefault(n, {})[kind] = path
+    ctx.kinds = kinds

@@ -1,0 +1,87 @@
+"""The context catalog: atomic sections, memalloc scopes, guards, callback registrations.
+
+Data in gfplint/data/context.json (KERNEL-FACTS 8); `--context-catalog FILE`
+adds entries in the same format.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+SCOPE_CLASSES = ("nofs", "noio", "noreclaim", "pin")
+
+
+class ContextCatalogError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Section:
+    """One enter or exit API."""
+
+    name: str
+    cls: str
+    key: int | None
+    conditional: bool = False  # enters only when it returns true (trylock)
+    conditional_zero: bool = False  # enters only when it returns 0 (radix_tree_preload)
+    scope: bool = False  # a memalloc scope, not an atomic section
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    arg: object  # int index, -1 for the last argument, or a keyword ("fn", "notifier")
+    context: str
+    why: str
+
+
+@dataclass
+class ContextCatalog:
+    enter: dict = field(default_factory=dict)
+    exit: dict = field(default_factory=dict)
+    guards: frozenset = frozenset()
+    registrations: dict = field(default_factory=dict)  # name -> [Registration]
+    ops_fields: list = field(default_factory=list)
+    user_entry_prefixes: tuple = ()
+
+    def macro_names(self) -> set:
+        return set(self.enter) | set(self.exit) | set(self.registrations) | {"guard", "scoped_guard"}
+
+
+def _sections(raw: list, where: str) -> dict:
+    out = {}
+    for e in raw:
+        try:
+            for n in e["names"]:
+                out[n] = Section(n, e["class"], e.get("key"), bool(e.get("conditional")),
+                                 bool(e.get("conditional_zero")), bool(e.get("scope")))
+        except (KeyError, TypeError):
+            raise ContextCatalogError(f"{where}: each enter/exit entry needs 'names' and 'class'") from None
+    return out
+
+
+def _merge(cat: ContextCatalog, doc: dict, where: str) -> None:
+    if not isinstance(doc, dict):
+        raise ContextCatalogError(f"{where}: expected a JSON object")
+    cat.enter.update(_sections(doc.get("enter", []), where))
+    cat.exit.update(_sections(doc.get("exit", []), where))
+    cat.guards = cat.guards | frozenset(doc.get("guards", {}).get("atomic", []))
+    for e in doc.get("registrations", []):
+        for n in e["names"]:
+            cat.registrations.setdefault(n, []).append(Registration(n, e["arg"], e["context"], e.get("why", "")))
+    cat.ops_fields += doc.get("ops_fields", [])
+    cat.user_entry_prefixes = cat.user_entry_prefixes + tuple(doc.get("user_entry_prefixes", []))
+
+
+def load_context_catalog(extra: Path | None = None) -> ContextCatalog:
+    cat = ContextCatalog()
+    _merge(cat, json.loads(resources.files("gfplint").joinpath("data/context.json").read_text()), "built-in")
+    if extra is not None:
+        try:
+            doc = json.loads(Path(extra).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ContextCatalogError(f"{extra}: cannot read context catalog: {e}") from None
+        _merge(cat, doc, str(extra))
+    return cat

@@ -1,0 +1,313 @@
+"""Control-flow graph of one function body and the context dataflow over it.
+
+The graph is built from the libclang AST (compound statements, if/else,
+switch/case/default, loops, break/continue, return, goto/labels; `do {} while
+(0)` macros are ordinary do-statements).  Nodes carry the calls in evaluation
+order.  The dataflow computes, at every call, which atomic sections may be
+held (union at merge points: a lock held on one incoming path counts) and
+which memalloc scopes must and may be open.  Conditional acquisitions
+(spin_trylock, atomic_dec_and_lock) act on the true edge of the `if` only;
+guard()/scoped_guard() sections end with their enclosing block.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import clang.cindex as ci
+
+K = ci.CursorKind
+MAX_ITERATIONS = 20000
+MAX_TOKENS = 16  # bound on held sections tracked per state (pathological macro soups)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One open section: class (spin, rcu, nofs, ...), the lock as written, where it was entered."""
+
+    cls: str
+    key: str
+    line: int
+    api: str
+    owner: int = 0  # guard: the block whose end releases it
+    scope: bool = False
+
+
+@dataclass(frozen=True)
+class State:
+    held: frozenset = frozenset()  # may: Tokens open on some path
+    must: frozenset = frozenset()  # scope classes open on every path
+
+    def join(self, other: "State") -> "State":
+        return State(self.held | other.held, self.must & other.must)
+
+
+@dataclass
+class Node:
+    events: list = field(default_factory=list)  # ("call", cursor) | ("release", owner)
+    succ: list = field(default_factory=list)  # (node index, edge effect or None)
+
+
+class Builder:
+    """Backward construction: stmt(c, next) returns the entry node of C, which continues to NEXT."""
+
+    def __init__(self, classify_call):
+        self.classify_call = classify_call  # cursor -> (Section, key, line, api) | None, for conditions
+        self.nodes: list[Node] = [Node()]  # node 0: function exit
+        self.labels: dict = {}
+        self.breaks: list = []
+        self.continues: list = []
+        self.switches: list = []
+
+    def new(self, events=(), succ=()) -> int:
+        self.nodes.append(Node(list(events), list(succ)))
+        return len(self.nodes) - 1
+
+    def label(self, name: str) -> int:
+        if name not in self.labels:
+            self.labels[name] = self.new()
+        return self.labels[name]
+
+    def stmt(self, c, nxt: int) -> int:
+        k = c.kind
+        handler = _HANDLERS.get(k)
+        if handler is not None:
+            return handler(self, c, nxt)
+        return self.new(calls_in(c), [(nxt, None)])
+
+    def compound(self, c, nxt: int) -> int:
+        end = self.new([("release", c.hash)], [(nxt, None)])
+        for child in reversed(list(c.get_children())):
+            end = self.stmt(child, end)
+        return end
+
+    def if_(self, c, nxt: int) -> int:
+        kids = list(c.get_children())
+        cond = kids[0]
+        then_entry = self.stmt(kids[1], nxt) if len(kids) > 1 else nxt
+        else_entry = self.stmt(kids[2], nxt) if len(kids) > 2 else nxt
+        effect = self.cond_effect(cond)
+        t_eff = effect[1] if effect and effect[0] else None
+        f_eff = effect[1] if effect and not effect[0] else None
+        return self.new(calls_in(cond), [(then_entry, t_eff), (else_entry, f_eff)])
+
+    def cond_effect(self, cond):
+        """(on_true, enter effect) for `if (spin_trylock(l))` / `if (!spin_trylock(l))`."""
+        negated = False
+        node = cond
+        while True:
+            if node.kind == K.UNARY_OPERATOR and _is_not(node):
+                negated = not negated
+            elif node.kind not in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CALL_EXPR):
+                return None
+            if node.kind == K.CALL_EXPR:
+                hit = self.classify_call(node)
+                if hit is not None and hit[0].conditional:
+                    return (not negated, ("enter",) + hit)
+                if hit is not None and hit[0].conditional_zero:
+                    return (negated, ("enter",) + hit)
+                kids = [x for x in node.get_children() if x.kind != K.DECL_REF_EXPR]
+                if hit is None and node.spelling in ("__builtin_expect",) and kids:
+                    node = kids[0]
+                    continue
+                return None
+            kids = list(node.get_children())
+            if len(kids) != 1:
+                return None
+            node = kids[0]
+
+    def loop(self, cond, body, nxt: int, do: bool) -> int:
+        head = self.new(calls_in(cond) if cond is not None else [])
+        self.breaks.append(nxt)
+        self.continues.append(head)
+        body_entry = self.stmt(body, head) if body is not None else head
+        self.breaks.pop()
+        self.continues.pop()
+        self.nodes[head].succ = [(body_entry, None), (nxt, None)]
+        return body_entry if do else head
+
+    def while_(self, c, nxt: int) -> int:
+        kids = list(c.get_children())
+        return self.loop(kids[0] if kids else None, kids[-1] if len(kids) > 1 else None, nxt, do=False)
+
+    def do_(self, c, nxt: int) -> int:
+        kids = list(c.get_children())
+        return self.loop(kids[-1] if len(kids) > 1 else None, kids[0] if kids else None, nxt, do=True)
+
+    def for_(self, c, nxt: int) -> int:
+        # libclang does not say which of init/cond/inc are present: all header calls go in one node,
+        # and the block the for statement makes (scoped_guard's CLASS variable) ends after the loop.
+        kids = list(c.get_children())
+        body = kids[-1] if kids else None
+        header_events = [e for k in kids[:-1] for e in calls_in(k)]
+        end = self.new([("release", c.hash)], [(nxt, None)])
+        head = self.new(header_events)
+        self.breaks.append(end)
+        self.continues.append(head)
+        body_entry = self.stmt(body, head) if body is not None else head
+        self.breaks.pop()
+        self.continues.pop()
+        self.nodes[head].succ = [(body_entry, None), (end, None)]
+        return head
+
+    def switch(self, c, nxt: int) -> int:
+        kids = list(c.get_children())
+        head = self.new(calls_in(kids[0]) if kids else [])
+        self.breaks.append(nxt)
+        self.switches.append([])
+        body_entry = self.stmt(kids[-1], nxt) if len(kids) > 1 else nxt
+        cases = self.switches.pop()
+        self.breaks.pop()
+        has_default = any(d for _, d in cases)
+        self.nodes[head].succ = [(e, None) for e, _ in cases] + ([] if has_default else [(nxt, None)])
+        if not cases:
+            self.nodes[head].succ.append((body_entry, None))
+        return head
+
+    def case(self, c, nxt: int) -> int:
+        kids = list(c.get_children())
+        inner = kids[-1] if kids else None
+        entry = self.stmt(inner, nxt) if inner is not None and (c.kind == K.DEFAULT_STMT or len(kids) > 1) else nxt
+        if self.switches:
+            self.switches[-1].append((entry, c.kind == K.DEFAULT_STMT))
+        return entry
+
+    def ret(self, c, nxt: int) -> int:
+        return self.new(calls_in(c), [(0, None)])
+
+    def brk(self, c, nxt: int) -> int:
+        return self.breaks[-1] if self.breaks else nxt
+
+    def cont(self, c, nxt: int) -> int:
+        return self.continues[-1] if self.continues else nxt
+
+    def goto(self, c, nxt: int) -> int:
+        refs = [x for x in c.get_children() if x.kind == K.LABEL_REF]
+        if not refs:
+            return self.new([], [(0, None)])  # computed goto: leaves the analysis
+        return self.new([], [(self.label(refs[0].spelling), None)])
+
+    def labelled(self, c, nxt: int) -> int:
+        kids = list(c.get_children())
+        entry = self.stmt(kids[0], nxt) if kids else nxt
+        node = self.label(c.spelling)
+        self.nodes[node].succ = [(entry, None)]
+        return node
+
+
+_HANDLERS = {
+    K.COMPOUND_STMT: Builder.compound,
+    K.IF_STMT: Builder.if_,
+    K.WHILE_STMT: Builder.while_,
+    K.DO_STMT: Builder.do_,
+    K.FOR_STMT: Builder.for_,
+    K.SWITCH_STMT: Builder.switch,
+    K.CASE_STMT: Builder.case,
+    K.DEFAULT_STMT: Builder.case,
+    K.RETURN_STMT: Builder.ret,
+    K.BREAK_STMT: Builder.brk,
+    K.CONTINUE_STMT: Builder.cont,
+    K.GOTO_STMT: Builder.goto,
+    K.INDIRECT_GOTO_STMT: Builder.goto,
+    K.LABEL_STMT: Builder.labelled,
+    K.NULL_STMT: lambda b, c, nxt: nxt,
+}
+
+
+def _is_not(c) -> bool:
+    toks = list(c.get_tokens())[:1]
+    return bool(toks) and toks[0].spelling == "!"
+
+
+def calls_in(c) -> list:
+    """Calls in evaluation order (arguments before the call)."""
+    out = []
+
+    def visit(x):
+        for ch in x.get_children():
+            visit(ch)
+        if x.kind == K.CALL_EXPR:
+            out.append(("call", x))
+
+    visit(c)
+    return out
+
+
+# --------------------------------------------------------------------- solving
+
+
+def _apply_effect(state: State, effect) -> State:
+    if effect is None:
+        return state
+    _, section, key, line, api = effect
+    return _enter(state, section, key, line, api, 0)
+
+
+def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> State:
+    if len(state.held) >= MAX_TOKENS:
+        return state
+    tok = Token(section.cls, key, line, api, owner, section.scope)
+    must = state.must | {section.cls} if section.scope else state.must
+    return State(state.held | {tok}, must)
+
+
+def _exit(state: State, section, key: str) -> State:
+    same = [t for t in state.held if t.cls == section.cls]
+    keyed = [t for t in same if t.key == key] if key else []
+    drop = set(keyed or same)
+    held = state.held - drop
+    must = state.must
+    if section.scope and not any(t.cls == section.cls for t in held):
+        must = must - {section.cls}
+    return State(held, must)
+
+
+def _release(state: State, owner: int) -> State:
+    held = frozenset(t for t in state.held if t.owner != owner)
+    must = frozenset(c for c in state.must if any(t.cls == c for t in held))
+    return State(held, must) if held != state.held else state
+
+
+def transfer(state: State, event, classify_event) -> State:
+    kind, payload = event
+    if kind == "release":
+        return _release(state, payload)
+    hit = classify_event(payload)
+    if hit is None:
+        return state
+    action, section, key, line, api, owner = hit
+    if action == "enter":
+        return _enter(state, section, key, line, api, owner)
+    return _exit(state, section, key)
+
+
+def solve(nodes: list[Node], entry: int, classify_event) -> dict:
+    """In-state of every reachable node (forward may/must dataflow to a fixed point)."""
+    ins = {entry: State()}
+    work = [entry]
+    steps = 0
+    while work and steps < MAX_ITERATIONS:
+        steps += 1
+        n = work.pop()
+        s = ins[n]
+        for ev in nodes[n].events:
+            s = transfer(s, ev, classify_event)
+        for succ, effect in nodes[n].succ:
+            out = _apply_effect(s, effect)
+            old = ins.get(succ)
+            new = out if old is None else old.join(out)
+            if new != old:
+                ins[succ] = new
+                work.append(succ)
+    return ins
+
+
+def states_at_calls(nodes: list[Node], ins: dict, classify_event) -> dict:
+    """Call cursor hash -> State just before the call (joined over the nodes holding it)."""
+    out: dict = {}
+    for n, s in ins.items():
+        for ev in nodes[n].events:
+            if ev[0] == "call":
+                h = ev[1].hash
+                out[h] = s if h not in out else out[h].join(s)
+            s = transfer(s, ev, classify_event)
+    return out

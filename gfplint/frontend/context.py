@@ -1,0 +1,287 @@
+"""Per-function context facts: the CFG dataflow state at every site and call,
+callback registrations, and what calls to gfp-taking functions pass.
+
+Works on one function after parse.py found its allocation sites.
+"""
+from __future__ import annotations
+
+import re
+
+import clang.cindex as ci
+
+from ..context_catalog import ContextCatalog, Section
+from ..facts import CallFacts, Registration, Site
+from . import cfg
+from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
+
+K = ci.CursorKind
+_GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
+_GUARD_SECTION = {}
+
+
+def _guard_section(name: str) -> Section:
+    s = _GUARD_SECTION.get(name)
+    if s is None:
+        s = _GUARD_SECTION[name] = Section(f"guard({name})", f"guard:{name}", None)
+    return s
+
+
+class Classifier:
+    """Which calls open or close a section, as the programmer wrote them (macro or function)."""
+
+    def __init__(self, ctx, cat: ContextCatalog, file: str, owners: dict):
+        self.ctx = ctx
+        self.cat = cat
+        self.file = file
+        self.owners = owners  # guard constructor call hash -> owning block hash
+
+    def names(self, call) -> list:
+        """(name, written args, line) candidates: the macro instantiation at the call, then the callee."""
+        out = []
+        f, line, _, off = self.ctx.where(call.location)
+        inst = self.ctx.ctx_insts.get((f, off))
+        if inst is not None:
+            text = self.ctx.source(f).text(inst[1], inst[2])
+            sc = split_call(text)
+            out.append((inst[0], sc[1] if sc else [], line))
+        out.append((call.spelling, None, line))
+        return out
+
+    def _key(self, call, args, index) -> str:
+        if index is None:
+            return ""
+        if args is not None:
+            return normalize(args[index]) if index < len(args) else ""
+        cargs = list(call.get_arguments())
+        if index < len(cargs):
+            return normalize(self.ctx.text(cargs[index]) or "")
+        return ""
+
+    def event(self, call):
+        """('enter'|'exit', Section, key, line, api, owner) or None; conditional enters are edge effects."""
+        m = _GUARD_CTOR.match(call.spelling)
+        if m and m.group(1) in self.cat.guards:
+            line = self.ctx.where(call.location)[1]
+            return ("enter", _guard_section(m.group(1)), "", line, f"guard({m.group(1)})", self.owners.get(call.hash, 0))
+        for name, args, line in self.names(call):
+            sec = self.cat.enter.get(name)
+            if sec is not None:
+                if sec.conditional or sec.conditional_zero:
+                    return None
+                return ("enter", sec, self._key(call, args, sec.key), line, name, 0)
+            sec = self.cat.exit.get(name)
+            if sec is not None:
+                return ("exit", sec, self._key(call, args, sec.key), line, name, 0)
+        return None
+
+    def condition(self, call):
+        """(Section, key, line, api) for a conditional enter (trylock) used as an if condition."""
+        for name, args, line in self.names(call):
+            sec = self.cat.enter.get(name)
+            if sec is not None and (sec.conditional or sec.conditional_zero):
+                return (sec, self._key(call, args, sec.key), line, name)
+        return None
+
+
+def _token_list(state: cfg.State, scope: bool) -> list:
+    return sorted([t.cls, t.key, t.line, t.api] for t in state.held if t.scope == scope)
+
+
+def _scopes_may(state: cfg.State) -> list:
+    return sorted({t.cls for t in state.held if t.scope})
+
+
+def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, env: GfpEnv, cat: ContextCatalog):
+    """Fill the sites' context fields; return (CallFacts list, Registration list)."""
+    clf = Classifier(ctx, cat, file, walk.guard_owners)
+    builder = cfg.Builder(clf.condition)
+    entry = builder.stmt(body, 0)
+    ins = cfg.solve(builder.nodes, entry, clf.event)
+    states = cfg.states_at_calls(builder.nodes, ins, clf.event)
+    empty = cfg.State()
+    for site, call in zip(sites, site_calls):
+        st = states.get(call.hash, empty)
+        site.held = _token_list(st, scope=False)
+        site.scopes_must = sorted(st.must)
+        site.scopes_may = _scopes_may(st)
+    calls = []
+    for call, anc in walk.other_calls:
+        st = states.get(call.hash, empty)
+        cf = _call_facts(call, anc, st, ctx, env, file, fn)
+        if cf is not None:
+            calls.append(cf)
+    regs = _registrations(fn, walk, ctx, cat, file)
+    walk.drops = _drops(builder.nodes, ins, clf)
+    return calls, regs
+
+
+def _drops(nodes, ins, clf) -> list:
+    """Atomic classes unlocked where no lock of that class is held: the caller's lock is dropped here."""
+    out = set()
+    for n, s in ins.items():
+        for ev in nodes[n].events:
+            if ev[0] == "call":
+                hit = clf.event(ev[1])
+                if hit is not None and hit[0] == "exit" and not hit[1].scope:
+                    if not any(t.cls == hit[1].cls for t in s.held):
+                        out.add(hit[1].cls)
+            s = cfg.transfer(s, ev, clf.event)
+    return sorted(out)
+
+
+# ------------------------------------------------------------------- calls
+
+
+def _callee(call) -> str | None:
+    ref = call.referenced
+    if ref is not None and ref.kind == K.FUNCTION_DECL:
+        return ref.spelling
+    kids = list(call.get_children())
+    if kids:
+        node = kids[0]
+        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and list(node.get_children()):
+            node = list(node.get_children())[0]
+        if node.kind == K.MEMBER_REF_EXPR:
+            return "." + node.spelling
+    return None
+
+
+def _param_types(call):
+    ref = call.referenced
+    if ref is None or ref.kind != K.FUNCTION_DECL:
+        return []
+    return [a.type.spelling for a in ref.get_arguments()]
+
+
+def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
+    callee = _callee(call)
+    if callee is None:
+        return None
+    f, line, col, _ = ctx.where(call.location)
+    if f != file:
+        return None
+    cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st))
+    args = list(call.get_arguments())
+    from .clangutil import evaluate_int
+
+    for i, t in enumerate(_param_types(call)):
+        if i >= len(args):
+            break
+        if "gfp_t" in t:
+            text = ctx.text(args[i])
+            cf.gfp_args[str(i)] = _gfp_arg(text, env, args[i], ctx)
+        elif t in ("size_t", "unsigned int", "unsigned long", "int", "u32", "u64"):
+            v = evaluate_int(args[i])
+            if v is not None:
+                cf.size_args[str(i)] = v
+    text = ctx.text(call)
+    cf.call = normalize(text) if text and len(text) < 400 else callee
+    if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call)):
+        cf.result = _result_of(call, anc, callee, ctx, fn, file)
+    return cf
+
+
+def _gfp_arg(text, env: GfpEnv, node, ctx):
+    if text:
+        try:
+            return [sorted(m) for m in eval_gfp(text, env)]
+        except Unresolved as e:
+            if e.params:
+                return {"param": e.params[0]}
+    from .clangutil import evaluate_int
+
+    v = evaluate_int(node)
+    if v is not None:
+        return [sorted(ctx.layout.names(v))]
+    return None
+
+
+def _defined_here(call) -> bool:
+    ref = call.referenced
+    if ref is None:
+        return False
+    d = ref.get_definition()
+    return d is not None
+
+
+def _result_of(call, anc, callee, ctx, fn, file) -> Site:
+    """How the caller treats a wrapper's result: the same analysis as for an allocation."""
+    from ..catalog import AllocApi
+    from .parse import Written
+    from .results import analyse_result
+
+    f, line, col, off = ctx.where(call.location)
+    ext = ctx.extent(call)
+    start, end = (ext[1], ext[2]) if ext else (off, off)
+    written = Written(callee, line, col, start, end, None, callee)
+    probe = Site(ctx.rel(file), line, col, fn.spelling, callee, callee, "other", None, None)
+    api = AllocApi(callee, "other", "null", True)
+    analyse_result(probe, api, call, anc, written, ctx)
+    return probe
+
+
+# ------------------------------------------------------------ registrations
+
+
+def _function_ref(text: str | None, known: set) -> str | None:
+    if not text:
+        return None
+    t = re.sub(r"^\(\s*[\w\s*]+\)\s*", "", text.strip())  # a cast
+    t = t.lstrip("&").strip()
+    return t if re.fullmatch(r"[A-Za-z_]\w*", t) and t in known else None
+
+
+def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
+    out, seen = [], set()
+    for name, args, line, col in walk.registration_uses:
+        for reg in cat.registrations.get(name, []):
+            idx = reg.arg
+            if isinstance(idx, int):
+                cands = [args[idx]] if -len(args) <= idx < len(args) else []
+            else:
+                cands = args  # "fn"/"notifier": whichever argument names a function
+            for a in cands:
+                target = _function_ref(a, ctx.function_names)
+                if target and (target, reg.context, line) not in seen:
+                    seen.add((target, reg.context, line))
+                    out.append(Registration(target, reg.context, name, reg.why, ctx.rel(file), line, fn.spelling))
+    for field, target, line in walk.field_assignments:
+        for ops in cat.ops_fields:
+            if field in ops["fields"] and "struct" not in ops and target in ctx.function_names:
+                out.append(Registration(target, ops["context"], f".{field} =", ops["why"], ctx.rel(file), line,
+                                        fn.spelling))
+    return out
+
+
+def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> list:
+    """Designated initializers of ops structures: `static const struct net_device_ops x = { .ndo_start_xmit = f }`."""
+    out = []
+    struct = cursor.type.spelling
+    f, line, _, _ = ctx.where(cursor.location)
+    stack = list(cursor.get_children())
+    while stack:
+        c = stack.pop()
+        if c.kind == K.UNEXPOSED_EXPR:
+            kids = list(c.get_children())
+            if len(kids) == 2 and kids[0].kind == K.MEMBER_REF:
+                target = _decl_ref(kids[1])
+                if target and target in ctx.function_names:
+                    for ops in cat.ops_fields:
+                        if kids[0].spelling in ops["fields"] and ops.get("struct", "") in struct:
+                            fline = ctx.where(kids[0].location)[1]
+                            out.append(Registration(target, ops["context"], f".{kids[0].spelling} =", ops["why"],
+                                                    ctx.rel(f), fline))
+                continue
+        stack.extend(c.get_children())
+    return out
+
+
+def _decl_ref(c) -> str | None:
+    while c.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
+        kids = list(c.get_children())
+        if len(kids) != 1:
+            return None
+        c = kids[0]
+    if c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL:
+        return c.spelling
+    return None
