@@ -25,6 +25,22 @@ def _fail(msg: str) -> None:
     sys.exit(2)
 
 
+def _review_options(f):
+    """Options for reviews and CI, shared by check and report."""
+    options = [
+        click.option("--category", metavar="ID", help="SARIF automationDetails.id, so runs for several configs or subsystems coexist in code scanning."),
+        click.option("--baseline", metavar="FILE", help="Report only findings not recorded in FILE (from --write-baseline)."),
+        click.option("--write-baseline", metavar="FILE", help="Record this run's findings in FILE, by line-independent key."),
+        click.option("--show-fixed", is_flag=True, help="With --baseline: list baseline entries that no longer occur (stderr)."),
+        click.option("--diff-base", metavar="REV", help="Report only findings on lines changed since git revision REV."),
+        click.option("--diff", "diff_file", metavar="FILE", help="Report only findings on lines a unified diff adds or modifies (paths relative to the analysis root)."),
+        click.option("--statistics", is_flag=True, help="Print the number of findings per rule (stderr)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gfplint")
 def main():
@@ -44,13 +60,16 @@ def main():
 @click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files (repeatable).")
 @click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: from the tree's Makefile, else 6.12).")
 @click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON, same format as the built-in catalog).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              help="sarif: SARIF 2.1.0 for GitHub code scanning and other viewers.")
 @click.option("-o", "output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids (comma-separated, repeatable).")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit 1 when a finding at or above this level is reported.")
-def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, output, select, ignore, fail_on):
+@_review_options
+def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, output, select, ignore, fail_on,
+          **review):
     """Analyse PATHS (C files or directories) and report findings.
 
     \b
@@ -59,16 +78,36 @@ def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, o
       gfplint check -p ~/linux fs/ext4
       gfplint check --kernel-tree ~/linux ~/linux/mm/slub.c --format json -o slub.json
       gfplint check -I include drivers/foo.c
+      gfplint check -p ~/linux fs/ext4 --format sarif --category ext4 -o ext4.sarif
+      gfplint check -p ~/linux fs/ext4 --diff-base origin/master
     """
-    from .report import diagnostics_text, to_json, to_text, write_atomically
-
     try:
         rules = select_rules(_split(select), _split(ignore))
         inp = Inputs(list(paths), compdb, kernel_tree, list(includes), list(defines), kernel, catalog)
         result = analyse(inp, rules)
     except (InputError, RuleError) as e:
         _fail(str(e))
-    text = to_json(result) if fmt == "json" else to_text(result)
+    _finish(result, fmt, output, fail_on, **review)
+
+
+def _finish(result, fmt, output, fail_on, category=None, baseline=None, write_baseline=None, show_fixed=False,
+            diff_base=None, diff_file=None, statistics=False):
+    """Narrow, render, write and exit: shared by check and report (gfplint/reviews.py)."""
+    from .baseline import BaselineError
+    from .diffscope import DiffError
+    from .report import diagnostics_text, write_atomically
+    from .reviews import Review, fixed_text, narrow, render
+    from .reviews import statistics as statistics_text
+    from .sarif import SarifLimitError
+
+    review = Review(baseline, write_baseline, diff_base, diff_file)
+    try:
+        narrow(result, review)
+        text = render(result, fmt, category, review.keys)
+    except (BaselineError, DiffError, SarifLimitError) as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"{e.filename}: cannot write: {e.strerror}")
     if fmt == "text":
         click.echo(diagnostics_text(result), err=True, nl=False)
     if output:
@@ -78,13 +117,23 @@ def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, o
             _fail(f"{output}: cannot write: {e.strerror}")
     else:
         click.echo(text, nl=False)
+    if show_fixed:
+        click.echo(fixed_text(review.fixed), err=True, nl=False)
+    if statistics:
+        click.echo(statistics_text(result.findings), err=True, nl=False)
     if fail_on != "never" and any(level_rank(f.level) >= level_rank(fail_on) for f in result.findings):
         sys.exit(1)
 
 
 @main.command("rules")
-def rules_cmd():
+@click.option("--markdown", is_flag=True, help="Print every rule's documentation page (docs/rules.md).")
+def rules_cmd(markdown):
     """List the rules: id, level and what each reports."""
+    if markdown:
+        from .ruledocs import rules_markdown
+
+        click.echo(rules_markdown(), nl=False)
+        return
     for m in all_rules():
         click.echo(f"{m.ID:20} {m.LEVEL:8} {m.SHORT}")
 
@@ -92,14 +141,14 @@ def rules_cmd():
 @main.command()
 @click.argument("rule")
 def explain(rule):
-    """Print the documentation of RULE."""
+    """Print the documentation of RULE: what it reports, why it matters, examples, claim, silencing."""
+    from .ruledocs import text_page
+
     try:
         m = get_rule(rule)
     except RuleError as e:
         _fail(str(e))
-    click.echo(f"{m.ID} ({m.LEVEL})\n\n{m.SHORT}\n\n{m.FULL}\n\nBad:\n{m.BAD}\nGood:\n{m.GOOD}")
-    if getattr(m, "SILENCE", None):
-        click.echo(f"How to silence: {m.SILENCE}")
+    click.echo(text_page(m), nl=False)
 
 
 @main.command()
@@ -132,3 +181,76 @@ def model(mask, size, order, api, kernel, context, policy, fmt, do_check, full):
     contexts = tuple(context.split(",")) if context else ()
     code = run_query(mask, size, order, api, kernel, contexts, policy, fmt, click.echo)
     sys.exit(code)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--facts-dir", required=True, metavar="DIR", help="Where to store this translation unit's Facts.")
+@click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: from the tree's Makefile).")
+@click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON).")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def cc(facts_dir, kernel, catalog, args):
+    """Checker for Kbuild: make C=1 CHECK="gfplint cc --facts-dir DIR".
+
+    \b
+    Kbuild calls it per translation unit with $(CHECKFLAGS) $(c_flags) file.c.
+    Prints this TU's findings sparse-style on stderr, stores its Facts in DIR,
+    and exits 0 (a finding never fails the build). Then: gfplint report --facts-dir DIR.
+    """
+    import os
+
+    from .analysis import run_rules
+    from .catalog import CatalogError, load_catalog
+    from .frontend.parse import parse_unit
+    from .kbuild import KbuildError, analysis_root, compile_unit, kernel_layout, sparse_lines, store
+    from .model.flags import layout
+    from .program import link
+
+    try:
+        unit = compile_unit(list(args), os.getcwd())
+        cat = load_catalog(catalog)
+    except (KbuildError, CatalogError) as e:
+        _fail(str(e))
+    root = analysis_root(unit)
+    lay = kernel_layout(root, kernel)
+    facts = parse_unit(unit, root, cat, layout(lay))
+    try:
+        store(facts_dir, facts, root, lay)
+    except OSError as e:
+        _fail(f"{facts_dir}: cannot store facts: {e.strerror}")
+    prog = link([facts], cat, root, lay)
+    for line in sparse_lines(run_rules(prog, cat), prog.diagnostics):
+        click.echo(line, err=True)
+
+
+@main.command()
+@click.option("--facts-dir", required=True, metavar="DIR", help="Facts stored by 'gfplint cc'.")
+@click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: the one cc used).")
+@click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("-o", "output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids (comma-separated, repeatable).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this level is reported.")
+@_review_options
+def report(facts_dir, kernel, catalog, fmt, output, select, ignore, fail_on, **review):
+    """Link the Facts 'gfplint cc' stored in DIR and report whole-program findings.
+
+    \b
+    Two steps, the way sparse runs:
+      make C=1 CHECK="gfplint cc --facts-dir /tmp/f"     (C=2: every file, built or not)
+      gfplint report --facts-dir /tmp/f --format sarif -o gfplint.sarif
+    """
+    from .analysis import Plan, Result, run_rules
+    from .catalog import CatalogError, load_catalog
+    from .kbuild import KbuildError, link_stored
+
+    try:
+        rules = select_rules(_split(select), _split(ignore))
+        cat = load_catalog(catalog)
+        prog = link_stored(facts_dir, cat, kernel)
+    except (KbuildError, CatalogError, RuleError) as e:
+        _fail(str(e))
+    plan = Plan(prog.root, prog.kernel, [], [], True, "kbuild")
+    _finish(Result(prog, run_rules(prog, cat, rules), plan, cat), fmt, output, fail_on, **review)
+
