@@ -121,7 +121,14 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     g = callgraph.build_graph(prog.functions, prog.registrations)
     prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes))
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
-    sites += _wrapper_sites(prog, g, sites, catalog)
+    derived = sites
+    for _ in range(MAX_WRAPPER_LEVELS):  # a wrapper of a wrapper: its calls are sites too
+        derived = _wrapper_sites(prog, g, derived, catalog)
+        known = {s.key + (s.api,) for s in sites}
+        derived = [d for d in derived if d.key + (d.api,) not in known]
+        if not derived:
+            break
+        sites += derived
     for s in sorted(sites, key=lambda s: (s.file, s.line, s.column, s.api)):
         prog.sites.append(_judge_in_context(prog, g, s, catalog, kernel))
     _dead_lines(prog, catalog)
@@ -196,6 +203,7 @@ def _masks_from_callers(g, node, s: Site, kernel: str):
 
 
 MAX_DEPTH = 6
+MAX_WRAPPER_LEVELS = 4
 
 
 def _param_values(g, node, param: str, depth: int, seen: set):

@@ -69,7 +69,7 @@ def to_text(result) -> str:
     for f in result.findings:
         lines.append(f"{f.file}:{f.line}:{f.column}: {f.level}: {f.message} [{f.rule}]")
         for step in f.path:
-            lines.append(f"{step['file']}:{step['line']}: note: {step['what']}")
+            lines.append(f"    {step['file']}:{step['line']}: note: {step['what']} [in {step['function']}()]")
     s = summary(result)
     v = s["verdicts"]
     lines.append(

@@ -11,4 +11,7 @@ RULE_MODULES = (
     "migrate",
     "unchecked_may_fail",
     "always_fails",
+    "sleep_in_atomic",
+    "nofail_misuse",
+    "redundant_nofs",
 )

@@ -28,27 +28,38 @@ p = kzalloc(sizeof(*p), GFP_NOFAIL);     /* proposed class; today GFP_KERNEL | _
 """
 SILENCE = "Migrate the site, or state the intended class explicitly with a modifier."
 
-CONFIDENCE = {"GFP_NOFAIL": "medium", "GFP_RETRY": "high", "GFP_NO_RETRY": "high", "GFP_ATOMIC": "high"}
-
-
 def target(r) -> tuple | None:
-    """(target class, reason) for one judged site, or None."""
+    """(target class, reason, confidence) for one judged site, or None.
+
+    Task kinds (KERNEL-FACTS 2.6 notes, 9.3): a kernel thread or work item is never an OOM victim, so a
+    too-small-to-fail site reached only from such entries cannot fail at all (GFP_NOFAIL, high); one
+    reached from a user task fails only for a task being killed (GFP_KILLABLE when its failure branch
+    returns an error towards user space)."""
     s = r.site
     if s.masks is None or len(s.masks) != 1:
         return None
     m = set(s.masks[0])
     if "__GFP_NOFAIL" in m and blocking(m):
-        return "GFP_NOFAIL", "already __GFP_NOFAIL"
+        return "GFP_NOFAIL", "already __GFP_NOFAIL", "high"
     if not blocking(m):
-        return "GFP_ATOMIC", "mask cannot enter direct reclaim"
+        return "GFP_ATOMIC", "mask cannot enter direct reclaim", "high"
     if "__GFP_RETRY_MAYFAIL" in m:
-        return "GFP_RETRY", "__GFP_RETRY_MAYFAIL"
+        return "GFP_RETRY", "__GFP_RETRY_MAYFAIL", "high"
     if "__GFP_NORETRY" in m:
-        return "GFP_NO_RETRY", "__GFP_NORETRY"
+        return "GFP_NO_RETRY", "__GFP_NORETRY", "high"
     ep = s.error_path
-    if r.verdict == "too-small-to-fail" and ep is not None and ep.action == "return-error":
-        return "GFP_NOFAIL", "too small to fail and the failure branch only returns an error"
-    return None
+    if r.verdict != "too-small-to-fail" or ep is None:
+        return None
+    if ep.action == "fallback":
+        return "GFP_NO_RETRY", "the failure branch falls back to another strategy: try once, then fall back", "medium"
+    if ep.action != "return-error":
+        return None
+    kinds = set(r.kinds)
+    if kinds == {"kthread"}:
+        return "GFP_NOFAIL", "too small to fail and reached only from kernel threads/work items (never OOM victims)", "high"
+    if "user" in kinds:
+        return "GFP_KILLABLE", "too small to fail; reached from a user task, where it fails only if the task is being killed", "medium"
+    return "GFP_NOFAIL", "too small to fail and the failure branch only returns an error", "medium"
 
 CLAIM = Claim(mask_lacks=("__GFP_DIRECT_RECLAIM", "__GFP_NOFAIL"), backends=("page", "kmalloc", "slab"),
               sometimes=("null",), in_worlds="production",
@@ -60,9 +71,14 @@ def check(prog, catalog):
         t = target(r)
         if t is None:
             continue
-        cls, why = t
-        yield site_finding(
+        cls, why, confidence = t
+        f = site_finding(
             ID, LEVEL, r,
             f"{r.site.api}() with {mask_text(r, prog.kernel)} maps to {cls} ({why})",
-            target=cls, reason=why, confidence=CONFIDENCE[cls],
+            target=cls, reason=why, confidence=confidence,
         )
+        kind = "kthread" if cls == "GFP_NOFAIL" and set(r.kinds) == {"kthread"} else "user" if cls == "GFP_KILLABLE" else None
+        if kind:
+            f.path = r.kinds[kind] + [{"file": r.site.file, "line": r.site.line, "function": r.site.function,
+                                       "what": f"{r.site.api}() called here"}]
+        yield f

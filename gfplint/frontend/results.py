@@ -44,6 +44,8 @@ def analyse_result(site: Site, api, call, anc: list, written, ctx):
         return None
     if k == K.VAR_DECL:
         site.stored_in = parent.spelling
+        if _retried(chain, site, api, ctx):
+            return None
         return _follow(site, api, chain, ctx, file)
     if k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         kids = list(parent.get_children())
@@ -52,6 +54,8 @@ def analyse_result(site: Site, api, call, anc: list, written, ctx):
 
         if kids and kids[-1] == expr and operator(parent, ctx) == "=" and lhs:
             site.stored_in = normalize(lhs)
+            if _retried(chain, site, api, ctx):
+                return None
             inline = _inline_check(chain, site, api, ctx)
             if inline is not None:
                 return inline
@@ -197,6 +201,22 @@ def _form(c: str, failure: str) -> str:
 
 
 # ------------------------------------------------------------------ following
+
+
+def _retried(chain: list, site: Site, api, ctx) -> bool:
+    """`do { p = kmalloc(...); } while (!p);` or `while (!(p = ...))`: the code loops until success."""
+    for a in reversed(chain):
+        if a.kind in (K.DO_STMT, K.WHILE_STMT):
+            kids = list(a.get_children())
+            cond = kids[-1] if a.kind == K.DO_STMT else kids[0]
+            text = ctx.text(cond)
+            res = classify_check(normalize(text or ""), site.stored_in, api.failure)
+            if res is not None and res[0] == "neg":
+                site.retried, site.checked, site.result = True, True, "checked"
+                return True
+        if a.kind == K.FUNCTION_DECL:
+            break
+    return False
 
 
 def _inline_check(chain: list, site: Site, api, ctx):

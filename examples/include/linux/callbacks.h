@@ -1,0 +1,40 @@
+/* Callback registration APIs: interrupts, timers, tasklets, RCU, work items, kthreads, NAPI, ops. */
+#ifndef _EX_LINUX_CALLBACKS_H
+#define _EX_LINUX_CALLBACKS_H
+#include <linux/types.h>
+typedef int irqreturn_t;
+typedef irqreturn_t (*irq_handler_t)(int, void *);
+int request_threaded_irq(unsigned int irq, irq_handler_t handler, irq_handler_t thread_fn,
+			 unsigned long flags, const char *name, void *dev);
+static inline int request_irq(unsigned int irq, irq_handler_t handler, unsigned long flags,
+			      const char *name, void *dev)
+{
+	return request_threaded_irq(irq, handler, NULL, flags, name, dev);
+}
+struct timer_list { void (*function)(struct timer_list *); };
+void __init_timer(struct timer_list *timer, void (*func)(struct timer_list *), unsigned int flags);
+#define timer_setup(timer, callback, flags)	__init_timer((timer), (callback), (flags))
+struct tasklet_struct { void (*callback)(struct tasklet_struct *); };
+void tasklet_setup(struct tasklet_struct *t, void (*callback)(struct tasklet_struct *));
+struct rcu_head { void (*func)(struct rcu_head *); };
+void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
+struct work_struct { void (*func)(struct work_struct *); };
+#define INIT_WORK(_work, _func)	do { (_work)->func = (_func); } while (0)
+struct task_struct;
+struct task_struct *kthread_create_on_node(int (*threadfn)(void *data), void *data, int node, const char *namefmt, ...);
+#define kthread_run(threadfn, data, namefmt, ...) kthread_create_on_node(threadfn, data, -1, namefmt, ##__VA_ARGS__)
+struct napi_struct { int weight; };
+struct net_device;
+void netif_napi_add(struct net_device *dev, struct napi_struct *napi, int (*poll)(struct napi_struct *, int));
+struct sk_buff;
+struct net_device_ops {
+	int (*ndo_open)(struct net_device *dev);
+	int (*ndo_start_xmit)(struct sk_buff *skb, struct net_device *dev);
+};
+struct file;
+struct file_operations {
+	long (*unlocked_ioctl)(struct file *f, unsigned int cmd, unsigned long arg);
+	int (*open)(struct file *f);
+};
+#define SYSCALL_DEFINE1(name, t1, a1) long __do_sys_##name(t1 a1); long __do_sys_##name(t1 a1)
+#endif

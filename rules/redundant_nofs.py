@@ -1,0 +1,57 @@
+"""redundant-nofs: GFP_NOFS/GFP_NOIO inside a memalloc scope that already implies it."""
+import re
+
+from gfplint.findings import Finding
+from gfplint.model.claims import Claim
+
+ID = "redundant-nofs"
+LEVEL = "note"
+NAME = "RedundantNofs"
+PRECISION = "medium"
+TAGS = ("allocation", "scope-api", "cleanup")
+SHORT = "An explicit GFP_NOFS/GFP_NOIO where every path already runs inside the matching memalloc scope."
+FULL = (
+    "current_gfp_context() (include/linux/sched/mm.h) strips __GFP_FS inside memalloc_nofs_save() and "
+    "__GFP_IO|__GFP_FS inside memalloc_noio_save(). The scope API is the documented way to say 'no "
+    "filesystem recursion here' (Documentation/core-api/gfp_mask-from-fs-io.rst); once every path into the "
+    "site runs inside the scope, the explicit GFP_NOFS/GFP_NOIO adds nothing and can become GFP_KERNEL, "
+    "which keeps the constraint in one place."
+)
+BAD = """\
+flags = memalloc_nofs_save();
+buf = kmalloc(len, GFP_NOFS);        /* the scope already strips __GFP_FS */
+memalloc_nofs_restore(flags);
+"""
+GOOD = """\
+flags = memalloc_nofs_save();
+buf = kmalloc(len, GFP_KERNEL);      /* the scope decides */
+memalloc_nofs_restore(flags);
+"""
+SILENCE = "Use GFP_KERNEL inside the scope, or drop the scope if the explicit mask is the intent."
+CLAIM = Claim(verdict="too-small-to-fail", mask_lacks=("__GFP_FS",), never=("null",), in_worlds="production",
+              text="a NOFS/NOIO request is as unlikely to fail as GFP_KERNEL: only the mask, not the outcome, changes")
+
+_WRITTEN = re.compile(r"\bGFP_(NOFS|NOIO)\b")
+
+
+def check(prog, catalog):
+    for r in prog.sites:
+        s = r.site
+        m = _WRITTEN.search(s.gfp or "")
+        if not m:
+            continue
+        kind = m.group(1)
+        scopes = set(r.scopes)
+        if kind == "NOFS" and not ({"nofs", "noio"} & scopes):
+            continue
+        if kind == "NOIO" and "noio" not in scopes:
+            continue
+        scope = "memalloc_noio_save()" if "noio" in scopes else "memalloc_nofs_save()"
+        local = (kind == "NOFS" and ({"nofs", "noio"} & set(s.scopes_must))) or (kind == "NOIO" and "noio" in s.scopes_must)
+        where = "in this function" if local else "on every call path into this function"
+        yield Finding(
+            ID, LEVEL, s.file, s.line, s.column, s.function,
+            f"GFP_{kind} in {s.api}() is redundant: {scope} is open {where}, so GFP_KERNEL would behave the same",
+            {"api": s.api, "gfp": s.gfp, "scopes": sorted(scopes)},
+            api=s.api, call=s.call,
+        )

@@ -1,0 +1,65 @@
+"""sleep-in-atomic: an allocation that may enter direct reclaim, reachable in atomic context."""
+from gfplint.findings import Finding
+from gfplint.model.claims import Claim
+from gfplint.model.flags import blocking
+
+from ._common import mask_text, size_text
+
+ID = "sleep-in-atomic"
+LEVEL = "error"
+NAME = "SleepInAtomic"
+PRECISION = "high"
+TAGS = ("allocation", "correctness", "atomic-context", "concurrency")
+SHORT = "A sleeping allocation (its mask allows direct reclaim) runs in atomic context."
+FULL = (
+    "An allocation whose mask carries __GFP_DIRECT_RECLAIM (GFP_KERNEL, GFP_NOFS, GFP_NOIO, ...) may sleep in "
+    "reclaim (mm/page_alloc.c: __alloc_pages_slowpath; might_alloc() -> might_sleep_if()). Under a spinlock, "
+    "rwlock, rcu_read_lock(), with preemption, interrupts or bottom halves disabled, or in a callback that "
+    "runs in interrupt or softirq context (timers, tasklets, NAPI poll, hard irq handlers, RCU callbacks), "
+    "sleeping is a bug: 'BUG: sleeping function called from invalid context' with CONFIG_DEBUG_ATOMIC_SLEEP, "
+    "a deadlock or scheduling while atomic without it. The witness path shows where the atomic section "
+    "was entered and the calls down to the allocation. Sites whose mask is chosen at run time with an atomic "
+    "alternative (in_interrupt() ? GFP_ATOMIC : GFP_KERNEL) are not reported."
+)
+BAD = """\
+spin_lock(&dev->lock);
+entry = kmalloc(sizeof(*entry), GFP_KERNEL);   /* may sleep with a spinlock held */
+spin_unlock(&dev->lock);
+"""
+GOOD = """\
+entry = kmalloc(sizeof(*entry), GFP_KERNEL);   /* allocate before taking the lock */
+spin_lock(&dev->lock);
+list_add(&entry->list, &dev->list);
+spin_unlock(&dev->lock);
+"""
+SILENCE = "Allocate before entering the atomic section, or use GFP_ATOMIC/GFP_NOWAIT and handle failure."
+CLAIM = Claim(mask_has=("__GFP_DIRECT_RECLAIM",), backends=("page", "kmalloc", "slab", "mempool", "kvmalloc", "vmalloc"),
+              in_worlds="atomic", max_order=10, always=("bug",),
+              text="a blocking allocation in atomic context is a bug in every atomic world")
+
+
+def sleeping(r) -> bool:
+    """Every possible mask may block (a run-time choice with a non-blocking arm is not reported)."""
+    return bool(r.site.masks) and all(blocking(m) for m in r.site.masks)
+
+
+def check(prog, catalog):
+    for r in prog.sites:
+        if r.atomic is None or not sleeping(r):
+            continue
+        s = r.site
+        where = r.atomic[0]
+        local = bool(s.held)
+        how = (f"{where['what'].replace(' acquired here', '')} is held (line {where['line']})" if local
+               else f"it is reached in atomic context from {where['function']}() ({where['file']}:{where['line']})")
+        yield Finding(
+            ID, LEVEL, s.file, s.line, s.column, s.function,
+            f"{s.api}() of {size_text(s)} with {mask_text(r, prog.kernel)} may sleep in direct reclaim, but {how}",
+            {"verdict": r.verdict, "flags": s.masks, "api": s.api, "local": local, "hops": _hops(r.atomic)},
+            path=r.atomic, api=s.api, call=s.call,
+        )
+
+
+def _hops(path: list) -> int:
+    """Function boundaries between the atomic entry and the allocation (calls and callback registrations)."""
+    return sum(1 for st in path if st["what"].startswith("calls ") or " registered with " in st["what"])
