@@ -132,7 +132,9 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
                 step(data["file"], c.line, fn.name, f"calls {c.callee}() with {lock[3]}({lock[1]}) held"),
             ]))
-    ctx.atomic = _bfs(g, sources, lambda c, inherited: True,
+    # a function entered in atomic context passes it on only through calls made before it drops
+    # the caller's lock (CallFacts.inherits: no unmatched unlock on the way)
+    ctx.atomic = _bfs(g, sources, lambda c, inherited: c.inherits,
                       lambda c, inherited: f"calls {c.callee}() in atomic context")
 
 

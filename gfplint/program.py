@@ -172,9 +172,8 @@ def _atomic_witness(s: Site, node, ctx, g) -> list | None:
                 callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")]
     if node is None or node not in ctx.atomic:
         return None
-    facts = g.nodes[node]["facts"]
-    if facts.drops:
-        return None  # the function releases a lock its caller holds: not atomic throughout
+    if not s.inherits:
+        return None  # the function released its caller's lock before this site
     return ctx.atomic[node] + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
 
 
@@ -239,7 +238,7 @@ def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
     """Each call to a function that returns an allocation's result unchecked is an allocation site too."""
     inner_by_fn: dict = {}
     for s in sites:
-        if s.result == "returned" or s.retried:
+        if s.result == "returned" or (s.retried and s.via is None):
             node = _function_node(g, s)
             if node is not None:
                 inner_by_fn.setdefault(node, s)
@@ -264,7 +263,8 @@ def _derived(inner: Site, fn: FunctionFacts, call, caller: FunctionFacts) -> Sit
     d = replace(inner, file=r.file, line=r.line, column=r.column, function=r.function, api=fn.name,
                 call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
                 used_unchecked_line=r.used_unchecked_line, error_path=r.error_path, held=list(call.held),
-                scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), via=fn.name,
+                scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), inherits=call.inherits,
+                via=fn.name,
                 inner_api=inner.inner_api or inner.api, retried=inner.retried)
     if inner.gfp_params and inner.gfp_params[0] in fn.params:
         arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))

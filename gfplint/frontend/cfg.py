@@ -244,16 +244,21 @@ def _apply_effect(state: State, effect) -> State:
 
 def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> State:
     if len(state.held) >= MAX_TOKENS:
-        return state
+        return state  # INHERITED and the first sections are kept; the rest is not tracked
     tok = Token(section.cls, key, line, api, owner, section.scope)
     must = state.must | {section.cls} if section.scope else state.must
     return State(state.held | {tok}, must)
+
+
+INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the caller may hold
 
 
 def _exit(state: State, section, key: str) -> State:
     same = [t for t in state.held if t.cls == section.cls]
     keyed = [t for t in same if t.key == key] if key else []
     drop = set(keyed or same)
+    if not same and not section.scope:
+        drop.add(INHERITED)  # unlocking a lock it never took: the caller's lock is dropped here
     held = state.held - drop
     must = state.must
     if section.scope and not any(t.cls == section.cls for t in held):
@@ -281,8 +286,10 @@ def transfer(state: State, event, classify_event) -> State:
 
 
 def solve(nodes: list[Node], entry: int, classify_event) -> dict:
-    """In-state of every reachable node (forward may/must dataflow to a fixed point)."""
-    ins = {entry: State()}
+    """In-state of every reachable node (forward may/must dataflow to a fixed point).
+
+    The entry state holds INHERITED: calls that may still run in the caller's atomic section keep it."""
+    ins = {entry: State(frozenset({INHERITED}))}
     work = [entry]
     steps = 0
     while work and steps < MAX_ITERATIONS:

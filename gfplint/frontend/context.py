@@ -84,7 +84,11 @@ class Classifier:
 
 
 def _token_list(state: cfg.State, scope: bool) -> list:
-    return sorted([t.cls, t.key, t.line, t.api] for t in state.held if t.scope == scope)
+    return sorted([t.cls, t.key, t.line, t.api] for t in state.held if t.scope == scope and t != cfg.INHERITED)
+
+
+def _inherits(state: cfg.State) -> bool:
+    return cfg.INHERITED in state.held
 
 
 def _scopes_may(state: cfg.State) -> list:
@@ -102,6 +106,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for site, call in zip(sites, site_calls):
         st = states.get(call.hash, empty)
         site.held = _token_list(st, scope=False)
+        site.inherits = _inherits(st)
         site.scopes_must = sorted(st.must)
         site.scopes_may = _scopes_may(st)
     calls = []
@@ -123,7 +128,7 @@ def _drops(nodes, ins, clf) -> list:
             if ev[0] == "call":
                 hit = clf.event(ev[1])
                 if hit is not None and hit[0] == "exit" and not hit[1].scope:
-                    if not any(t.cls == hit[1].cls for t in s.held):
+                    if not any(t.cls == hit[1].cls for t in s.held if t != cfg.INHERITED):
                         out.add(hit[1].cls)
             s = cfg.transfer(s, ev, clf.event)
     return sorted(out)
@@ -160,7 +165,8 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     f, line, col, _ = ctx.where(call.location)
     if f != file:
         return None
-    cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st))
+    cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
+                   inherits=_inherits(st))
     args = list(call.get_arguments())
     from .clangutil import evaluate_int
 

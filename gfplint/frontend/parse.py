@@ -246,7 +246,9 @@ def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> Non
         sc = split_call(text) if text else None
         if sc:
             _, line, col, _ = ctx.where(c.location)
-            w.registration_uses.append((c.spelling, sc[1], line, col))
+            # report the API as written: timer_setup(), not the __init_timer() it expands to
+            name = sc[0] if sc[0] in ctx.context_catalog.registrations else c.spelling
+            w.registration_uses.append((name, sc[1], line, col))
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
