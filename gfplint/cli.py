@@ -254,3 +254,8 @@ def report(facts_dir, kernel, catalog, fmt, output, select, ignore, fail_on, **r
     plan = Plan(prog.root, prog.kernel, [], [], True, "kbuild")
     _finish(Result(prog, run_rules(prog, cat, rules), plan, cat), fmt, output, fail_on, **review)
 
+
+
+from .cli_context import wrappers as _wrappers  # noqa: E402
+
+main.add_command(_wrappers)
