@@ -95,9 +95,11 @@ def _registered(g, registrations, context: str):
         if node is None:
             node = next((n for n in g if n.endswith("::" + r.function)), None)
         if node is not None:
-            where = f"{r.caller}()" if r.caller else "file scope"
-            yield node, [step(r.file, r.line, r.caller or r.function,
-                              f"{r.function}() registered with {r.api} in {where}: {r.why}")]
+            if r.api.startswith("."):
+                what = f"{r.function}() is the {r.api.rstrip(' =')} of an ops structure: {r.why}"
+            else:
+                what = f"{r.function}() registered with {r.api}() in {r.caller}(): {r.why}"
+            yield node, [step(r.file, r.line, r.caller or r.function, what)]
 
 
 def _bfs(g, sources: list, edge_ok, describe) -> dict:

@@ -52,7 +52,7 @@ def check(prog, catalog):
         yield Finding(
             ID, LEVEL, s.file, ep.check_line, ep.check_column, s.function,
             f"error handling for {s.api}() at line {s.line} is dead in production: {n} line{'s' if n != 1 else ''} "
-            f"{'run' if n != 1 else 'runs'} only under fault injection or for an OOM-killed task ({r.verdict} site){shared}",
+            f"{_who(r, n)}{shared}",
             {
                 "verdict": r.verdict, "site_line": s.line, "dead_lines": n, "lines": r.dead_lines,
                 "check": ep.check, "action": ep.action, "live_labels": r.live_labels, "api": s.api,
@@ -60,3 +60,10 @@ def check(prog, catalog):
             api=s.api, call=s.call,
         )
 
+
+
+def _who(r, n: int) -> str:
+    verb = "run" if n != 1 else "runs"
+    if r.verdict == "nofail":
+        return "never run: the allocation cannot return failure (nofail site)"
+    return f"{verb} only under fault injection or for an OOM-killed task (too-small-to-fail site)"

@@ -39,6 +39,8 @@ def target(r) -> tuple | None:
     if s.masks is None or len(s.masks) != 1:
         return None
     m = set(s.masks[0])
+    if r.atomic is not None and blocking(m):
+        return None  # a bug first (sleep-in-atomic, nofail-misuse): fixing it decides the class
     if "__GFP_NOFAIL" in m and blocking(m):
         return "GFP_NOFAIL", "already __GFP_NOFAIL", "high"
     if not blocking(m):

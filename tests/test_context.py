@@ -24,7 +24,7 @@ def test_interprocedural_finding_carries_its_witness_path():
 def test_registration_witness_names_the_api():
     _, result = run_fixture("calls.c")
     timer = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "dev_timer"][0]
-    assert "timer_setup" in timer.path[0]["what"] and timer.path[0]["function"] == "dev_setup"
+    assert "timer_setup()" in timer.path[0]["what"] and timer.path[0]["function"] == "dev_setup"
 
 
 def test_text_output_prints_the_path_as_notes():

@@ -3,6 +3,8 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/gfp.h>
+#include <linux/spinlock.h>
+#include <linux/callbacks.h>
 
 struct acme_desc { u32 addr; u16 len; u16 flags; };
 struct acme_ring { struct acme_desc *desc; void **bufs; int count; };
@@ -44,4 +46,28 @@ void *acme_firmware_buffer(void)
 {
 	/* The firmware image is 6 MiB: kmalloc cannot serve that. */
 	return kmalloc(6 << 20, GFP_KERNEL); // expect: site=always-fails; always-fails
+}
+
+/* The transmit path runs with bottom halves disabled: it must not sleep. */
+static int acme_start_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct acme_desc *desc = kmalloc(sizeof(*desc), GFP_KERNEL); // expect: site=too-small-to-fail; too-small-to-fail; sleep-in-atomic
+
+	if (!desc) // expect: dead-error-path
+		return -ENOMEM;
+	kfree(desc);
+	return 0;
+}
+
+static const struct net_device_ops acme_netdev_ops = {
+	.ndo_start_xmit = acme_start_xmit,
+};
+
+static spinlock_t acme_stats_lock;
+
+void acme_update_stats(struct acme_priv *priv)
+{
+	spin_lock(&acme_stats_lock);
+	priv->stats = kzalloc(512, GFP_KERNEL | __GFP_NOFAIL); // expect: site=nofail; sleep-in-atomic; nofail-misuse
+	spin_unlock(&acme_stats_lock);
 }
