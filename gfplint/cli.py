@@ -183,15 +183,16 @@ def model(mask, size, order, api, kernel, context, policy, fmt, do_check, full):
     sys.exit(code)
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--facts-dir", required=True, metavar="DIR", help="Where to store this translation unit's Facts.")
-@click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: from the tree's Makefile).")
-@click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON).")
+# gcc flags must reach cc untouched: with any short option (even -h for help) click would read
+# "-fshort-wchar" as a cluster -f -s -h ...; so cc declares no options and parses its own leading ones.
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def cc(facts_dir, kernel, catalog, args):
+@click.pass_context
+def cc(ctx, args):
     """Checker for Kbuild: make C=1 CHECK="gfplint cc --facts-dir DIR".
 
     \b
+    gfplint cc --facts-dir DIR [--kernel 6.1|6.12] [--catalog FILE] GCC-FLAGS... FILE.c
     Kbuild calls it per translation unit with $(CHECKFLAGS) $(c_flags) file.c.
     Prints this TU's findings sparse-style on stderr, stores its Facts in DIR,
     and exits 0 (a finding never fails the build). Then: gfplint report --facts-dir DIR.
@@ -201,10 +202,17 @@ def cc(facts_dir, kernel, catalog, args):
     from .analysis import run_rules
     from .catalog import CatalogError, load_catalog
     from .frontend.parse import parse_unit
-    from .kbuild import KbuildError, analysis_root, compile_unit, kernel_layout, sparse_lines, store
+    from .kbuild import KbuildError, analysis_root, compile_unit, kernel_layout, parse_cc_options, sparse_lines, store
     from .model.flags import layout
     from .program import link
 
+    if args[:1] in (("--help",), ("-h",)):
+        click.echo(ctx.get_help())
+        return
+    try:
+        (facts_dir, kernel, catalog), args = parse_cc_options(list(args))
+    except KbuildError as e:
+        _fail(str(e))
     try:
         unit = compile_unit(list(args), os.getcwd())
         cat = load_catalog(catalog)

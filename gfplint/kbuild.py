@@ -33,6 +33,32 @@ class KbuildError(ValueError):
     """Bad checker invocation or unusable facts directory (exit code 2)."""
 
 
+CC_OPTIONS = ("--facts-dir", "--kernel", "--catalog")
+KERNELS = ("6.1", "6.12")
+
+
+def parse_cc_options(args: list[str]) -> tuple[tuple, list[str]]:
+    """gfplint's own leading options of `cc` -> ((facts_dir, kernel, catalog), the compiler's arguments)."""
+    values = dict.fromkeys(CC_OPTIONS)
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if name not in CC_OPTIONS:
+            break
+        if not eq:
+            if i + 1 >= len(args):
+                raise KbuildError(f"cc: {name} needs a value")
+            i += 1
+            value = args[i]
+        values[name] = value
+        i += 1
+    if not values["--facts-dir"]:
+        raise KbuildError('cc: --facts-dir DIR is required (CHECK="gfplint cc --facts-dir DIR")')
+    if values["--kernel"] and values["--kernel"] not in KERNELS:
+        raise KbuildError(f"cc: --kernel {values['--kernel']}: not one of {', '.join(KERNELS)}")
+    return tuple(values[o] for o in CC_OPTIONS), args[i:]
+
+
 def split_invocation(args: list[str]) -> tuple[list[str], str]:
     """Kbuild's arguments -> (compiler flags, the source file): the last argument naming a .c file."""
     sources = [i for i, a in enumerate(args) if a.endswith(".c") and not a.startswith("-")]
