@@ -124,7 +124,7 @@ class FunctionFacts:
     static: bool = False
     params: list = field(default_factory=list)  # parameter names, in order
     calls: list[CallFacts] = field(default_factory=list)
-    drops: list = field(default_factory=list)  # atomic classes it unlocks without locking: caller's locks
+    drops: list = field(default_factory=list)  # locks it unlocks without locking them: its caller's
 
 
 @dataclass

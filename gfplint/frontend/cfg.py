@@ -36,9 +36,10 @@ class Token:
 class State:
     held: frozenset = frozenset()  # may: Tokens open on some path
     must: frozenset = frozenset()  # scope classes open on every path
+    locked: frozenset = frozenset()  # (class, lock) taken in this function on every path
 
     def join(self, other: "State") -> "State":
-        return State(self.held | other.held, self.must & other.must)
+        return State(self.held | other.held, self.must & other.must, self.locked & other.locked)
 
 
 @dataclass
@@ -247,32 +248,35 @@ def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> 
         return state  # INHERITED and the first sections are kept; the rest is not tracked
     tok = Token(section.cls, key, line, api, owner, section.scope)
     must = state.must | {section.cls} if section.scope else state.must
-    return State(state.held | {tok}, must)
+    locked = state.locked if section.scope else state.locked | {(section.cls, key)}
+    return State(state.held | {tok}, must, locked)
 
 
 INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the caller may hold
 
 
-def _exit(state: State, section, key: str) -> State:
+def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) -> State:
     same = [t for t in state.held if t.cls == section.cls]
     keyed = [t for t in same if t.key == key] if key else []
     drop = set(keyed or same)
-    if not same and not section.scope:
-        drop.add(INHERITED)  # unlocking a lock it never took: the caller's lock is dropped here
+    if not section.scope and (not same or (key and key in dropping)):
+        # unlocking a lock it never took (or a lock it unlocks somewhere without taking it):
+        # the caller's lock is dropped here
+        drop.add(INHERITED)
     held = state.held - drop
     must = state.must
     if section.scope and not any(t.cls == section.cls for t in held):
         must = must - {section.cls}
-    return State(held, must)
+    return State(held, must, state.locked - {(section.cls, key)})
 
 
 def _release(state: State, owner: int) -> State:
     held = frozenset(t for t in state.held if t.owner != owner)
     must = frozenset(c for c in state.must if any(t.cls == c for t in held))
-    return State(held, must) if held != state.held else state
+    return State(held, must, state.locked) if held != state.held else state
 
 
-def transfer(state: State, event, classify_event) -> State:
+def transfer(state: State, event, classify_event, dropping: frozenset = frozenset()) -> State:
     kind, payload = event
     if kind == "release":
         return _release(state, payload)
@@ -282,13 +286,38 @@ def transfer(state: State, event, classify_event) -> State:
     action, section, key, line, api, owner = hit
     if action == "enter":
         return _enter(state, section, key, line, api, owner)
-    return _exit(state, section, key)
+    return _exit(state, section, key, dropping)
 
 
-def solve(nodes: list[Node], entry: int, classify_event) -> dict:
-    """In-state of every reachable node (forward may/must dataflow to a fixed point).
+def solve(nodes: list[Node], entry: int, classify_event) -> tuple:
+    """In-state of every reachable node (forward may/must dataflow to a fixed point), and the
+    lock keys the function drops for its caller.
 
-    The entry state holds INHERITED: calls that may still run in the caller's atomic section keep it."""
+    The entry state holds INHERITED: calls that may still run in the caller's atomic section keep
+    it.  A first pass finds the keys unlocked somewhere without being locked first (the caller's
+    lock, dropped around a sleeping section and often retaken in a loop); the second pass drops
+    INHERITED at every unlock of those keys."""
+    ins = _solve(nodes, entry, classify_event, frozenset())
+    dropping = dropped_keys(nodes, ins, classify_event)
+    if dropping:
+        ins = _solve(nodes, entry, classify_event, dropping)
+    return ins, dropping
+
+
+def dropped_keys(nodes, ins, classify_event) -> frozenset:
+    out = set()
+    for n, s in ins.items():
+        for ev in nodes[n].events:
+            if ev[0] == "call":
+                hit = classify_event(ev[1])
+                if hit is not None and hit[0] == "exit" and not hit[1].scope and hit[2]:
+                    if (hit[1].cls, hit[2]) not in s.locked:  # not taken here on every path
+                        out.add(hit[2])
+            s = transfer(s, ev, classify_event)
+    return frozenset(out)
+
+
+def _solve(nodes: list[Node], entry: int, classify_event, dropping: frozenset) -> dict:
     ins = {entry: State(frozenset({INHERITED}))}
     work = [entry]
     steps = 0
@@ -297,7 +326,7 @@ def solve(nodes: list[Node], entry: int, classify_event) -> dict:
         n = work.pop()
         s = ins[n]
         for ev in nodes[n].events:
-            s = transfer(s, ev, classify_event)
+            s = transfer(s, ev, classify_event, dropping)
         for succ, effect in nodes[n].succ:
             out = _apply_effect(s, effect)
             old = ins.get(succ)
@@ -308,7 +337,7 @@ def solve(nodes: list[Node], entry: int, classify_event) -> dict:
     return ins
 
 
-def states_at_calls(nodes: list[Node], ins: dict, classify_event) -> dict:
+def states_at_calls(nodes: list[Node], ins: dict, classify_event, dropping: frozenset = frozenset()) -> dict:
     """Call cursor hash -> State just before the call (joined over the nodes holding it)."""
     out: dict = {}
     for n, s in ins.items():
@@ -316,5 +345,5 @@ def states_at_calls(nodes: list[Node], ins: dict, classify_event) -> dict:
             if ev[0] == "call":
                 h = ev[1].hash
                 out[h] = s if h not in out else out[h].join(s)
-            s = transfer(s, ev, classify_event)
+            s = transfer(s, ev, classify_event, dropping)
     return out

@@ -100,8 +100,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     clf = Classifier(ctx, cat, file, walk.guard_owners)
     builder = cfg.Builder(clf.condition)
     entry = builder.stmt(body, 0)
-    ins = cfg.solve(builder.nodes, entry, clf.event)
-    states = cfg.states_at_calls(builder.nodes, ins, clf.event)
+    ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
+    states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
     for site, call in zip(sites, site_calls):
         st = states.get(call.hash, empty)
@@ -116,22 +116,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
-    walk.drops = _drops(builder.nodes, ins, clf)
+    walk.drops = sorted(dropping)
     return calls, regs
-
-
-def _drops(nodes, ins, clf) -> list:
-    """Atomic classes unlocked where no lock of that class is held: the caller's lock is dropped here."""
-    out = set()
-    for n, s in ins.items():
-        for ev in nodes[n].events:
-            if ev[0] == "call":
-                hit = clf.event(ev[1])
-                if hit is not None and hit[0] == "exit" and not hit[1].scope:
-                    if not any(t.cls == hit[1].cls for t in s.held if t != cfg.INHERITED):
-                        out.add(hit[1].cls)
-            s = cfg.transfer(s, ev, clf.event)
-    return sorted(out)
 
 
 # ------------------------------------------------------------------- calls
