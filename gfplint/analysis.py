@@ -12,7 +12,7 @@ from . import compdb
 from .catalog import Catalog, load_catalog
 from .facts import Diagnostic, TUFacts
 from .findings import Finding
-from .model.flags import layout
+from .parallel import FrontEndOptions, Stats, parse_units
 from .program import Program, link
 from .registry import all_rules
 
@@ -31,6 +31,8 @@ class Inputs:
     kernel: str | None = None  # flag layout override: 6.1 | 6.12
     catalog: str | None = None
     cwd: str = field(default_factory=os.getcwd)
+    # How the front end runs (gfplint/parallel.py): jobs, --tu-timeout, cache.
+    front_end: FrontEndOptions = field(default_factory=FrontEndOptions)
 
 
 @dataclass
@@ -141,18 +143,39 @@ class Result:
     findings: list
     plan: Plan
     catalog: Catalog
+    front_end: Stats = field(default_factory=Stats)  # cache hits, TUs parsed, workers lost
 
 
-def parse_all(p: Plan, catalog: Catalog, progress=None) -> list[TUFacts]:
-    from .frontend.parse import parse_unit  # libclang loads only when parsing
+def parse_all(p: Plan, catalog: Catalog, progress=None, options: FrontEndOptions | None = None,
+              stats: Stats | None = None) -> list[TUFacts]:
+    """Facts of every unit in plan order: from the cache, in-process, or in worker processes.
 
-    lay = layout(p.kernel)
-    out = []
-    for u in p.units:
-        out.append(parse_unit(u, p.root, catalog, lay))
-        if progress:
-            progress(u)
-    return out
+    PROGRESS: an object with start/advance/finish (gfplint/progress.py), or a
+    plain callable called once per unit.
+    """
+    if callable(progress) and not hasattr(progress, "advance"):
+        progress = _CallPerUnit(progress, p.units)
+    facts, run = parse_units(p.units, p.root, catalog, p.kernel, options or FrontEndOptions(), progress)
+    if stats is not None:
+        stats.__dict__.update(run.__dict__)
+    return facts
+
+
+class _CallPerUnit:
+    """The old progress protocol: progress(unit) after each unit."""
+
+    def __init__(self, fn, units):
+        self.fn, self.units, self.i = fn, units, 0
+
+    def start(self, total):
+        pass
+
+    def advance(self, cached=False, failed=False):
+        self.fn(self.units[self.i])
+        self.i += 1
+
+    def finish(self):
+        pass
 
 
 def run_rules(prog: Program, catalog: Catalog, rules=None) -> list[Finding]:
@@ -165,14 +188,16 @@ def run_rules(prog: Program, catalog: Catalog, rules=None) -> list[Finding]:
 def analyse(inp: Inputs, rules=None, progress=None) -> Result:
     catalog = _catalog(inp)
     p = plan(inp)
-    facts = parse_all(p, catalog, progress)
+    stats = Stats()
+    facts = parse_all(p, catalog, progress, inp.front_end, stats)
     prog = link(facts, catalog, p.root, p.kernel)
     prog.diagnostics = p.diagnostics + prog.diagnostics
+    prog.diagnostics += [Diagnostic(".", 0, 0, "note", n) for n in stats.notes]
     if not p.configured:
         prog.diagnostics.insert(0, Diagnostic(".", 0, 0, "warning",
                                               "kernel tree is not configured (no include/generated/autoconf.h): "
                                               "run 'make defconfig prepare' or pass -p for faithful parses"))
-    return Result(prog, run_rules(prog, catalog, rules), p, catalog)
+    return Result(prog, run_rules(prog, catalog, rules), p, catalog, stats)
 
 
 def _catalog(inp: Inputs) -> Catalog:

@@ -7,6 +7,8 @@ import click
 
 from . import __version__
 from .analysis import InputError, Inputs, analyse
+from .cli_kernel import front_end_options, register
+from .progress import make_progress
 from .findings import LEVELS, level_rank
 from .registry import RuleError, all_rules, get_rule, select_rules
 
@@ -68,8 +70,9 @@ def main():
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit 1 when a finding at or above this level is reported.")
 @_review_options
+@front_end_options
 def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, output, select, ignore, fail_on,
-          **review):
+          run, **review):
     """Analyse PATHS (C files or directories) and report findings.
 
     \b
@@ -84,7 +87,8 @@ def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, o
     try:
         rules = select_rules(_split(select), _split(ignore))
         inp = Inputs(list(paths), compdb, kernel_tree, list(includes), list(defines), kernel, catalog)
-        result = analyse(inp, rules)
+        inp.front_end = run.front_end
+        result = analyse(inp, rules, progress=make_progress(run.quiet))
     except (InputError, RuleError) as e:
         _fail(str(e))
     _finish(result, fmt, output, fail_on, **review)
@@ -262,6 +266,8 @@ def report(facts_dir, kernel, catalog, fmt, output, select, ignore, fail_on, **r
     plan = Plan(prog.root, prog.kernel, [], [], True, "kbuild")
     _finish(Result(prog, run_rules(prog, cat, rules), plan, cat), fmt, output, fail_on, **review)
 
+
+register(main)  # worklist, census, cache (gfplint/cli_kernel.py)
 
 
 from .cli_context import wrappers as _wrappers  # noqa: E402
