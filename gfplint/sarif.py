@@ -245,12 +245,15 @@ def reporting_descriptor(mod) -> om.ReportingDescriptor:
 
 def _related(src: Sources, f) -> list:
     """Locations that explain the finding: the allocation behind a dead error path,
-    and whatever a rule lists in properties['related'] ({file, line, column?, what}:
-    the lock taken, the scope entered)."""
+    the origin of the witness path (the lock taken, the scope entered, the entry
+    registered: what put the allocation in its context), and whatever a rule
+    lists in properties['related'] ({file, line, column?, what})."""
     out = []
     site_line = f.properties.get("site_line")
     if site_line and site_line != f.line:
         out.append(({"file": f.file, "line": site_line}, f"the {f.api or 'allocation'}() call"))
+    if f.path and (f.path[0].get("file"), f.path[0].get("line")) != (f.file, f.line):
+        out.append((f.path[0], f.path[0].get("what") or ""))
     for r in f.properties.get("related") or ():
         out.append((r, r.get("what") or r.get("message") or ""))
     return [

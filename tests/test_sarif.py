@@ -152,7 +152,10 @@ def test_witness_path_becomes_a_code_flow_and_related_locations_are_kept():
     steps = r["codeFlows"][0]["threadFlows"][0]["locations"]
     assert [s["location"]["physicalLocation"]["region"]["startLine"] for s in steps] == [9, 27]
     assert steps[0]["location"]["message"]["text"] == "frob_init() calls frob_table()"
-    assert r["relatedLocations"][0]["message"]["text"] == "the lock is taken here"
+    related = [(x["physicalLocation"]["region"]["startLine"], x["message"]["text"]) for x in r["relatedLocations"]]
+    # the witness path's origin (what put the site in its context), then the rule's own related locations
+    assert related == [(9, "frob_init() calls frob_table()"), (9, "the lock is taken here")]
+    assert [x["id"] for x in r["relatedLocations"]] == [0, 1]
     assert "related" not in r["properties"]
     assert "codeFlows" not in doc["runs"][0]["results"][0]
 
