@@ -174,7 +174,42 @@ def _atomic_witness(s: Site, node, ctx, g) -> list | None:
         return None
     if not s.inherits:
         return None  # the function released its caller's lock before this site
+    if s.guards:
+        return _guarded_witness(s, node, ctx, g)
     return ctx.atomic[node] + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
+
+
+def _compatible(call, facts, guards: dict) -> bool:
+    """The call's constant arguments do not make the guarded site dead."""
+    for param, want in guards.items():
+        if param in facts.params:
+            v = call.const_args.get(str(facts.params.index(param)))
+            if v is not None and bool(v) != want:
+                return False
+    return True
+
+
+def _guarded_witness(s: Site, node, ctx, g) -> list | None:
+    """Atomic context through a caller whose arguments let the guarded site run, if any."""
+    facts = g.nodes[node]["facts"]
+    for caller, _, data in sorted(g.in_edges(node, data=True), key=lambda e: (e[0], e[2]["call"].line)):
+        c = data["call"]
+        if not _compatible(c, facts, s.guards):
+            continue
+        cf = g.nodes[caller]["facts"]
+        if c.held:
+            lock = c.held[0]
+            head = [callgraph.step(data["file"], lock[2], cf.name, f"{lock[3]}({lock[1]}) acquired here"),
+                    callgraph.step(data["file"], c.line, cf.name, f"calls {c.callee}() with {lock[3]}({lock[1]}) held")]
+        elif caller in ctx.atomic and c.inherits:
+            head = ctx.atomic[caller] + [callgraph.step(data["file"], c.line, cf.name, f"calls {c.callee}() in atomic context")]
+        else:
+            continue
+        return head + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
+    registered = ctx.atomic.get(node)
+    if registered and not any(st["what"].startswith("calls ") for st in registered):
+        return registered + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
+    return None
 
 
 def _masks_from_callers(g, node, s: Site, kernel: str):
@@ -241,10 +276,11 @@ def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
         if s.result == "returned" or (s.retried and s.via is None):
             node = _function_node(g, s)
             if node is not None:
-                inner_by_fn.setdefault(node, s)
+                inner_by_fn.setdefault(node, []).append(s)
     out = []
-    for node, inner in inner_by_fn.items():
+    for node, inners in inner_by_fn.items():
         fn = g.nodes[node]["facts"]
+        inner = inners[0]
         why = ("loops until its allocation succeeds" if inner.retried
                else f"returns the result of {inner.api}() unchecked")
         prog.wrappers[node] = {"function": fn.name, "file": fn.file, "line": fn.line, "inner": inner.api,
@@ -254,7 +290,16 @@ def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
             c = data["call"]
             if c.result is None:
                 continue
-            out.append(_derived(inner, fn, c, g.nodes[caller]["facts"]))
+            # the returns this call can reach, by its constant arguments (alloc(bool nofail))
+            reach = [i for i in inners if _compatible(c, fn, i.guards)] or inners
+            d = _derived(reach[0], fn, c, g.nodes[caller]["facts"])
+            for other in reach[1:]:
+                extra = _derived(other, fn, c, g.nodes[caller]["facts"])
+                d = replace(d, masks=None if d.masks is None or extra.masks is None else
+                            sorted(d.masks + [m for m in extra.masks if m not in d.masks]),
+                            retried=d.retried and extra.retried,
+                            size=None if d.size != extra.size else d.size)
+            out.append(d)
     return out
 
 

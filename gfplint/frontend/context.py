@@ -103,7 +103,10 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
+    params = [c.spelling for c in fn.get_children() if c.kind == K.PARM_DECL]
+    anc_of = {c.hash: a for c, a in walk.calls}
     for site, call in zip(sites, site_calls):
+        site.guards = param_guards(call, anc_of.get(call.hash, []), set(params), ctx)
         st = states.get(call.hash, empty)
         site.held = _token_list(st, scope=False)
         site.inherits = _inherits(st)
@@ -156,6 +159,10 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     args = list(call.get_arguments())
     from .clangutil import evaluate_int
 
+    for i, a in enumerate(args):
+        v = evaluate_int(a)
+        if v is not None:
+            cf.const_args[str(i)] = v
     for i, t in enumerate(_param_types(call)):
         if i >= len(args):
             break
@@ -277,3 +284,60 @@ def _decl_ref(c) -> str | None:
     if c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL:
         return c.spelling
     return None
+
+
+# ------------------------------------------------------------ parameter guards
+
+_LIKELY = re.compile(r"^(?:likely|unlikely)\((.*)\)$")
+
+
+def _param_test(cond: str, params: set):
+    """(param, truth) when COND is `p`, `!p` (possibly in likely/unlikely), else None."""
+    c = normalize(cond).replace(" ", "")
+    m = _LIKELY.match(c)
+    if m:
+        c = m.group(1)
+    truth = True
+    while c.startswith("!"):
+        truth = not truth
+        c = c[1:]
+    if c.startswith("(") and c.endswith(")"):
+        c = c[1:-1]
+    return (c, truth) if c in params else None
+
+
+def _terminates(stmt) -> bool:
+    if stmt.kind in (K.RETURN_STMT, K.GOTO_STMT):
+        return True
+    if stmt.kind == K.COMPOUND_STMT:
+        kids = list(stmt.get_children())
+        return bool(kids) and kids[-1].kind in (K.RETURN_STMT, K.GOTO_STMT)
+    return False
+
+
+def param_guards(call, anc: list, params: set, ctx) -> dict:
+    """Parameters whose value decides whether the site runs: `if (!nofail) return ...;` before it,
+    or an enclosing `if (p)`.  Used to drop callers whose constant argument makes the site dead."""
+    guards = {}
+    chain = list(anc) + [call]
+    for i, a in enumerate(chain[:-1]):
+        child = chain[i + 1]
+        if a.kind == K.IF_STMT:
+            kids = list(a.get_children())
+            test = _param_test(ctx.text(kids[0]) or "", params) if kids else None
+            if test and len(kids) > 1 and child == kids[1]:
+                guards[test[0]] = test[1]
+            elif test and len(kids) > 2 and child == kids[2]:
+                guards[test[0]] = not test[1]
+        elif a.kind == K.COMPOUND_STMT:
+            for stmt in a.get_children():
+                if stmt == child:
+                    break
+                if stmt.kind != K.IF_STMT:
+                    continue
+                kids = list(stmt.get_children())
+                if len(kids) == 2 and _terminates(kids[1]):
+                    test = _param_test(ctx.text(kids[0]) or "", params)
+                    if test:
+                        guards[test[0]] = not test[1]
+    return guards
