@@ -207,3 +207,12 @@ def test_help_explains_itself():
     assert res.exit_code == 0
     for opt in ("-p", "--kernel-tree", "--format", "--fail-on", "--select", "Exit status"):
         assert opt in res.output
+
+
+def test_output_file_has_ordinary_permissions(tmp_path):
+    out = tmp_path / "r.txt"
+    proc = run(check_args("--fail-on", "never", "-o", str(out), str(VERDICTS)), cwd=FIXTURES)
+    assert proc.returncode == 0, proc.stderr
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (out.stat().st_mode & 0o777) == (0o666 & ~mask)
