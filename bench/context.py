@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from gfplint.analysis import Inputs, _catalog, parse_all, plan, run_rules
+from gfplint.parallel import FrontEndOptions
 from gfplint.program import link
 from gfplint.report import finding_dict
 
@@ -26,13 +27,14 @@ def main() -> int:
     ap.add_argument("-p", required=True)
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--json")
+    ap.add_argument("--jobs", type=int, default=0, help="worker processes for the front end (0: in process)")
     a = ap.parse_args()
     root = Path(a.p).resolve()
     inp = Inputs([str(root / p) for p in a.paths], compdb=str(root))
     catalog = _catalog(inp)
     pl = plan(inp)
     t0 = time.monotonic()
-    facts = parse_all(pl, catalog)
+    facts = parse_all(pl, catalog, options=FrontEndOptions(jobs=a.jobs))
     t1 = time.monotonic()
     tracemalloc.start()
     prog = link(facts, catalog, pl.root, pl.kernel)

@@ -33,9 +33,38 @@ def step(file: str, line: int, function: str, what: str) -> dict:
     return {"file": file, "line": line, "function": function, "what": what}
 
 
+def allows(guards: dict, consts: dict) -> bool:
+    """Known parameter values (CONSTS) do not contradict GUARDS."""
+    for param, cond in guards.items():
+        if param not in consts:
+            continue
+        v = consts[param]
+        if "truth" in cond and bool(v) != cond["truth"]:
+            return False
+        if "in" in cond and v not in cond["in"]:
+            return False
+    return True
+
+
+def callee_consts(call, callee_params: list, consts: dict) -> dict:
+    """Parameter values the callee knows: constants passed, or the caller's known values passed through."""
+    out = {}
+    for i, p in enumerate(callee_params):
+        k = str(i)
+        if k in call.const_args:
+            out[p] = call.const_args[k]
+        elif k in call.arg_params and call.arg_params[k] in consts:
+            out[p] = consts[call.arg_params[k]]
+    return out
+
+
+MAX_STATES = 4  # constant-argument contexts kept per function before falling back to "unknown"
+
+
 @dataclass
 class Contexts:
     atomic: dict = field(default_factory=dict)  # function id -> witness (list of steps)
+    atomic_states: dict = field(default_factory=dict)  # function id -> [(known parameter values, witness)]
     noreclaim: dict = field(default_factory=dict)
     must: dict = field(default_factory=dict)  # function id -> frozenset of scope classes
     kinds: dict = field(default_factory=dict)  # function id -> {kind: witness}
@@ -123,21 +152,53 @@ def _bfs(g, sources: list, edge_ok, describe) -> dict:
 
 
 def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
-    sources = list(_registered(g, registrations, "atomic"))
+    """Atomic context, context-sensitive in the constant arguments a function is called with:
+    `ipv6_ifa_notify(0, ...)` under a lock reaches only the `case 0` part of the callee's switch."""
+    sources = [(n, {}, p) for n, p in _registered(g, registrations, "atomic")]
     # calls made while an atomic section is held start a witness of their own
     for caller, callee, data in g.edges(data=True):
         c = data["call"]
-        if c.held and callee not in dict(sources):
+        if c.held:
             fn = g.nodes[caller]["facts"]
             lock = c.held[0]
-            sources.append((callee, [
+            consts = callee_consts(c, g.nodes[callee]["facts"].params, {})
+            sources.append((callee, consts, [
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
                 step(data["file"], c.line, fn.name, f"calls {c.callee}() with {lock[3]}({lock[1]}) held"),
             ]))
-    # a function entered in atomic context passes it on only through calls made before it drops
-    # the caller's lock (CallFacts.inherits: no unmatched unlock on the way)
-    ctx.atomic = _bfs(g, sources, lambda c, inherited: c.inherits,
-                      lambda c, inherited: f"calls {c.callee}() in atomic context")
+    sources.sort(key=lambda s: len(s[2]))
+    states: dict = {}
+    q = deque()
+    for node, consts, path in sources:
+        if _add_state(states, node, consts, path):
+            q.append((node, consts, path))
+    while q:
+        n, consts, path = q.popleft()
+        fn = g.nodes[n]["facts"]
+        for _, callee, data in g.out_edges(n, data=True):
+            c = data["call"]
+            # passed on only through calls made before the caller's lock is dropped (inherits)
+            # and that the known argument values let run (guards)
+            if not c.inherits or not allows(c.guards, consts):
+                continue
+            cc = callee_consts(c, g.nodes[callee]["facts"].params, consts)
+            p2 = path + [step(data["file"], c.line, fn.name, f"calls {c.callee}() in atomic context")]
+            if _add_state(states, callee, cc, p2):
+                q.append((callee, cc, p2))
+    ctx.atomic_states = states
+    ctx.atomic = {n: lst[0][1] for n, lst in states.items()}
+
+
+def _add_state(states: dict, node, consts: dict, path) -> bool:
+    lst = states.setdefault(node, [])
+    if any(c == consts for c, _ in lst):
+        return False
+    if len(lst) >= MAX_STATES:
+        if any(not c for c, _ in lst):
+            return False
+        consts = {}  # too many contexts: keep one that knows nothing (allows every edge)
+    lst.append((consts, path))
+    return True
 
 
 def _propagate_noreclaim(g, ctx: Contexts) -> None:

@@ -56,7 +56,7 @@ class Site:
     scopes_may: list = field(default_factory=list)  # memalloc scopes open on some path here
     retried: bool = False  # the code loops until this allocation succeeds
     inherits: bool = True  # the caller's atomic context may still hold here (no unmatched unlock before)
-    guards: dict = field(default_factory=dict)  # parameter -> truth it must have for the site to run
+    guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
 
@@ -81,6 +81,8 @@ class CallFacts:
     result: Site | None = None  # how the caller handles the result (for wrapper calls)
     inherits: bool = True  # the caller's own atomic context may still hold at this call
     const_args: dict = field(default_factory=dict)  # parameter index (str) -> integer constant passed
+    arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter passed through
+    guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
 
 
 @dataclass

@@ -168,48 +168,21 @@ def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) 
 def _atomic_witness(s: Site, node, ctx, g) -> list | None:
     if s.held:
         cls, key, line, api = s.held[0]
-        return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here".replace("()", "()")),
+        return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here"),
                 callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")]
     if node is None or node not in ctx.atomic:
         return None
     if not s.inherits:
         return None  # the function released its caller's lock before this site
-    if s.guards:
-        return _guarded_witness(s, node, ctx, g)
-    return ctx.atomic[node] + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
+    for consts, path in ctx.atomic_states.get(node, []):
+        if callgraph.allows(s.guards, consts):
+            return path + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
+    return None
 
 
 def _compatible(call, facts, guards: dict) -> bool:
     """The call's constant arguments do not make the guarded site dead."""
-    for param, want in guards.items():
-        if param in facts.params:
-            v = call.const_args.get(str(facts.params.index(param)))
-            if v is not None and bool(v) != want:
-                return False
-    return True
-
-
-def _guarded_witness(s: Site, node, ctx, g) -> list | None:
-    """Atomic context through a caller whose arguments let the guarded site run, if any."""
-    facts = g.nodes[node]["facts"]
-    for caller, _, data in sorted(g.in_edges(node, data=True), key=lambda e: (e[0], e[2]["call"].line)):
-        c = data["call"]
-        if not _compatible(c, facts, s.guards):
-            continue
-        cf = g.nodes[caller]["facts"]
-        if c.held:
-            lock = c.held[0]
-            head = [callgraph.step(data["file"], lock[2], cf.name, f"{lock[3]}({lock[1]}) acquired here"),
-                    callgraph.step(data["file"], c.line, cf.name, f"calls {c.callee}() with {lock[3]}({lock[1]}) held")]
-        elif caller in ctx.atomic and c.inherits:
-            head = ctx.atomic[caller] + [callgraph.step(data["file"], c.line, cf.name, f"calls {c.callee}() in atomic context")]
-        else:
-            continue
-        return head + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
-    registered = ctx.atomic.get(node)
-    if registered and not any(st["what"].startswith("calls ") for st in registered):
-        return registered + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
-    return None
+    return callgraph.allows(guards, callgraph.callee_consts(call, facts.params, {}))
 
 
 def _masks_from_callers(g, node, s: Site, kernel: str):

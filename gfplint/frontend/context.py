@@ -113,10 +113,13 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         site.scopes_must = sorted(st.must)
         site.scopes_may = _scopes_may(st)
     calls = []
+    pset = set(params)
     for call, anc in walk.other_calls:
         st = states.get(call.hash, empty)
         cf = _call_facts(call, anc, st, ctx, env, file, fn)
         if cf is not None:
+            cf.guards = param_guards(call, anc, pset, ctx)
+            cf.arg_params = _arg_params(call, pset)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
@@ -178,6 +181,18 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call)):
         cf.result = _result_of(call, anc, callee, ctx, fn, file)
     return cf
+
+
+def _arg_params(call, params: set) -> dict:
+    """Arguments that are the caller's own parameters, passed through unchanged."""
+    out = {}
+    for i, a in enumerate(call.get_arguments()):
+        node = a
+        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(node.get_children())) == 1:
+            node = next(node.get_children())
+        if node.kind == K.DECL_REF_EXPR and node.spelling in params:
+            out[str(i)] = node.spelling
+    return out
 
 
 def _gfp_arg(text, env: GfpEnv, node, ctx):
@@ -316,8 +331,9 @@ def _terminates(stmt) -> bool:
 
 
 def param_guards(call, anc: list, params: set, ctx) -> dict:
-    """Parameters whose value decides whether the site runs: `if (!nofail) return ...;` before it,
-    or an enclosing `if (p)`.  Used to drop callers whose constant argument makes the site dead."""
+    """Parameters whose value decides whether CALL runs: `if (!nofail) return ...;` before it, an
+    enclosing `if (p)`, or `switch (p) { case A: ... }` around it.  Values: {"truth": bool} or
+    {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
     guards = {}
     chain = list(anc) + [call]
     for i, a in enumerate(chain[:-1]):
@@ -326,9 +342,16 @@ def param_guards(call, anc: list, params: set, ctx) -> dict:
             kids = list(a.get_children())
             test = _param_test(ctx.text(kids[0]) or "", params) if kids else None
             if test and len(kids) > 1 and child == kids[1]:
-                guards[test[0]] = test[1]
+                guards[test[0]] = {"truth": test[1]}
             elif test and len(kids) > 2 and child == kids[2]:
-                guards[test[0]] = not test[1]
+                guards[test[0]] = {"truth": not test[1]}
+        elif a.kind == K.SWITCH_STMT:
+            kids = list(a.get_children())
+            param = _param_test(ctx.text(kids[0]) or "", params) if kids else None
+            if param and param[1] and len(kids) > 1:
+                values = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child)
+                if values is not None:
+                    guards[param[0]] = {"in": values}
         elif a.kind == K.COMPOUND_STMT:
             for stmt in a.get_children():
                 if stmt == child:
@@ -339,5 +362,39 @@ def param_guards(call, anc: list, params: set, ctx) -> dict:
                 if len(kids) == 2 and _terminates(kids[1]):
                     test = _param_test(ctx.text(kids[0]) or "", params)
                     if test:
-                        guards[test[0]] = not test[1]
+                        guards[test[0]] = {"truth": not test[1]}
     return guards
+
+
+def _case_values(body, inner, child) -> list | None:
+    """Case values whose code reaches the statement holding CALL in a switch BODY (None: default)."""
+    from .clangutil import evaluate_int
+
+    if body.kind != K.COMPOUND_STMT:
+        return None
+    stmts = list(body.get_children())
+    target = inner if inner in stmts else child if child in stmts else None
+    if target is None:
+        return None
+    values: list = []
+    for st in stmts:
+        labels, node = [], st
+        while node.kind in (K.CASE_STMT, K.DEFAULT_STMT):
+            labels.append(node)
+            kids = list(node.get_children())
+            node = kids[-1] if kids else node
+            if not kids or (node.kind == K.CASE_STMT and node is labels[-1]):
+                break
+        if labels:
+            for lab in labels:
+                if lab.kind == K.DEFAULT_STMT:
+                    return None
+                v = evaluate_int(next(lab.get_children()))
+                if v is None:
+                    return None
+                values.append(v)
+        if st == target:
+            return values or None
+        if st.kind in (K.BREAK_STMT, K.RETURN_STMT, K.GOTO_STMT) or (labels and node.kind in (K.BREAK_STMT, K.RETURN_STMT)):
+            values = []
+    return None
