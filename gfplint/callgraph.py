@@ -58,7 +58,7 @@ def callee_consts(call, callee_params: list, consts: dict) -> dict:
     return out
 
 
-MAX_STATES = 4  # constant-argument contexts kept per function before falling back to "unknown"
+MAX_STATES = 16  # constant-argument contexts kept per function before falling back to "unknown"
 
 
 @dataclass
