@@ -67,21 +67,26 @@ def owner(path: str, maint: Maintainers | None) -> tuple[str, Section | None, li
 
 def group(result, maint: Maintainers | None) -> dict[str, Subsystem]:
     """Subsystem name -> Subsystem, every site and finding placed once."""
+    # Every SiteResult is one site, even when two share a location (an allocator
+    # macro inside another's expansion): findings attach by location and API.
+    items = [SiteItem(r) for r in result.program.sites]
     by_key: dict = {}
-    for r in result.program.sites:
-        by_key[(r.site.file, r.site.line, r.site.column)] = SiteItem(r)
+    by_place: dict = {}
+    for item in items:
+        s = item.site
+        by_key.setdefault((s.file, s.line, s.column, s.api), item)
+        by_place.setdefault((s.file, s.line, s.column), item)
     loose = []
     for f in result.findings:
-        item = by_key.get((f.file, f.line, f.column))
+        item = by_key.get((f.file, f.line, f.column, f.api)) or by_place.get((f.file, f.line, f.column))
         (item.findings if item else loose).append(f)
     subs: dict[str, Subsystem] = {}
-    for key in sorted(by_key):
-        item = by_key[key]
+    for item in sorted(items, key=lambda i: (i.site.file, i.site.line, i.site.column, i.site.api)):
         name, section, also = owner(item.site.file, maint)
         sub = subs.setdefault(name, Subsystem(name, section))
         sub.items.append(item)
         if also:
-            sub.also[key] = also
+            sub.also[(item.site.file, item.site.line, item.site.column)] = also
     for f in loose:
         name, section, _ = owner(f.file, maint)
         subs.setdefault(name, Subsystem(name, section)).orphan_findings.append(f)

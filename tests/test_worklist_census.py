@@ -200,3 +200,34 @@ def test_safe_names(titles):
 def test_collisions_are_disambiguated():
     assert safe_names(["A B", "a-b", "A/B"]) == {"A B": "a-b", "a-b": "a-b-2", "A/B": "a-b-3"}
     assert safe_name("x" * 500) == "x" * MAX_NAME
+
+
+def test_two_apis_at_one_location_are_two_sites():
+    from types import SimpleNamespace as NS
+
+    from gfplint.census import compute
+    from gfplint.findings import Finding
+    from gfplint.subsystems import group
+
+    def result(api):
+        site = NS(file="mm/x.c", line=3, column=5, api=api, masks=[["__GFP_DIRECT_RECLAIM"]])
+        return NS(site=site, verdict="may-fail", reasons=("atomic",), dead_lines=[])
+
+    sites = [result("kmalloc"), result("kmem_cache_alloc")]
+    bug = Finding("unchecked-may-fail", "warning", "mm/x.c", 3, 5, "f", "m", api="kmem_cache_alloc")
+    subs = group(NS(program=NS(sites=sites), findings=[bug]), None)
+    items = subs["mm"].items
+    assert len(items) == 2
+    assert [len(i.findings) for i in items] == [0, 1] or [len(i.findings) for i in items] == [1, 0]
+    assert compute(subs, {})["total"]["sites"] == 2
+
+
+def test_every_site_result_is_counted_even_at_a_shared_location():
+    from types import SimpleNamespace as NS
+
+    from gfplint.census import compute
+    from gfplint.subsystems import group
+
+    site = NS(file="mm/filemap.c", line=9, column=1, api="filemap_alloc_folio", masks=None)
+    twice = [NS(site=site, verdict="unknown", reasons=(), dead_lines=[]) for _ in range(2)]
+    assert compute(group(NS(program=NS(sites=twice), findings=[]), None), {})["total"]["sites"] == 2
