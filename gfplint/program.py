@@ -125,7 +125,11 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     for _ in range(MAX_WRAPPER_LEVELS):  # a wrapper of a wrapper: its calls are sites too
         derived = _wrapper_sites(prog, g, derived, catalog)
         known = {s.key + (s.api,) for s in sites}
-        derived = [d for d in derived if d.key + (d.api,) not in known]
+        unique = {}
+        for d in derived:  # one call seen from several TUs or through several inner returns
+            if d.key + (d.api,) not in known:
+                unique.setdefault(d.key + (d.api,), d)
+        derived = list(unique.values())
         if not derived:
             break
         sites += derived

@@ -80,3 +80,7 @@ def test_text_helpers():
     assert eval_int_text("(1UL << 12)") == 4096
     assert eval_int_text("len + 1") is None
     assert eval_int_text("__import__('os')") is None
+    assert eval_int_text("1 << 4000000000") is None  # bounded, never a huge integer
+    assert eval_int_text("2 ** 10") is None
+    assert eval_int_text("8 / 0") is None
+    assert eval_int_text("-1 + 5") == 4

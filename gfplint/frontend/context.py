@@ -104,21 +104,22 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
     params = [c.spelling for c in fn.get_children() if c.kind == K.PARM_DECL]
+    pset = set(params)
+    tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
     for site, call in zip(sites, site_calls):
-        site.guards = param_guards(call, anc_of.get(call.hash, []), set(params), ctx)
+        site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
         st = states.get(call.hash, empty)
         site.held = _token_list(st, scope=False)
         site.inherits = _inherits(st)
         site.scopes_must = sorted(st.must)
         site.scopes_may = _scopes_may(st)
     calls = []
-    pset = set(params)
     for call, anc in walk.other_calls:
         st = states.get(call.hash, empty)
         cf = _call_facts(call, anc, st, ctx, env, file, fn)
         if cf is not None:
-            cf.guards = param_guards(call, anc, pset, ctx)
+            cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.arg_params = _arg_params(call, pset)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
@@ -163,9 +164,10 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     from .clangutil import evaluate_int
 
     for i, a in enumerate(args):
-        v = evaluate_int(a)
-        if v is not None:
-            cf.const_args[str(i)] = v
+        if _literal(a):
+            v = evaluate_int(a)
+            if v is not None:
+                cf.const_args[str(i)] = v
     for i, t in enumerate(_param_types(call)):
         if i >= len(args):
             break
@@ -181,6 +183,22 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call)):
         cf.result = _result_of(call, anc, callee, ctx, fn, file)
     return cf
+
+
+_LITERALS = (K.INTEGER_LITERAL, K.CHARACTER_LITERAL, K.CXX_BOOL_LITERAL_EXPR)
+
+
+def _literal(a) -> bool:
+    """Worth a constant evaluation (a ctypes round trip): literals, enumerators, -1."""
+    node = a
+    while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
+        kids = [k for k in node.get_children() if k.kind != K.TYPE_REF]
+        if len(kids) != 1:
+            return False
+        node = kids[0]
+    if node.kind in _LITERALS:
+        return True
+    return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
 
 
 def _arg_params(call, params: set) -> dict:
@@ -330,7 +348,17 @@ def _terminates(stmt) -> bool:
     return False
 
 
-def param_guards(call, anc: list, params: set, ctx) -> dict:
+def _guard_statements(walk, params: set, ctx) -> set:
+    """Hashes of the if/switch statements that test a parameter (most functions have none)."""
+    out = set()
+    for c in walk.branches:
+        kids = list(c.get_children())
+        if kids and _param_test(ctx.text(kids[0]) or "", params):
+            out.add(c.hash)
+    return out
+
+
+def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
     """Parameters whose value decides whether CALL runs: `if (!nofail) return ...;` before it, an
     enclosing `if (p)`, or `switch (p) { case A: ... }` around it.  Values: {"truth": bool} or
     {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
@@ -338,6 +366,10 @@ def param_guards(call, anc: list, params: set, ctx) -> dict:
     chain = list(anc) + [call]
     for i, a in enumerate(chain[:-1]):
         child = chain[i + 1]
+        if a.kind in (K.IF_STMT, K.SWITCH_STMT) and a.hash not in tests:
+            continue
+        if a.kind == K.COMPOUND_STMT and not any(st.hash in tests for st in a.get_children()):
+            continue
         if a.kind == K.IF_STMT:
             kids = list(a.get_children())
             test = _param_test(ctx.text(kids[0]) or "", params) if kids else None

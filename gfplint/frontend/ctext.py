@@ -7,6 +7,7 @@ mask with the flag layout of the tree's version.
 """
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 
@@ -278,7 +279,10 @@ _SIZE_TOKEN = re.compile(r"^[\s\d()+\-*/<>xXa-fA-FuUlL]*$")
 
 
 def eval_int_text(text: str) -> int | None:
-    """Integer constant spelled with literals and + - * / << >> only."""
+    """Integer constant spelled with literals and + - * / << >> only; None otherwise.
+
+    Evaluated by walking Python's AST of the arithmetic (no eval), with every
+    intermediate value bounded, so `1 << 4000000000` cannot exhaust memory."""
     if not text or not _SIZE_TOKEN.match(text):
         return None
     toks = tokens(text)
@@ -286,12 +290,32 @@ def eval_int_text(text: str) -> int | None:
     for t in toks:
         if re.match(r"\d", t):
             py.append(str(int(re.sub(r"[uUlL]+$", "", t), 0)))
-        elif t in "()+-*/<<>>" or t in ("<<", ">>"):
-            py.append("//" if t == "/" else t)
+        elif t in ("(", ")", "+", "-", "*", "/", "<<", ">>"):
+            py.append(t)
         else:
             return None
     try:
-        v = eval("".join(py), {"__builtins__": {}}, {})  # noqa: S307 - digits and operators only
-    except Exception:  # noqa: BLE001 - any malformed arithmetic is simply not a constant
+        tree = ast.parse("".join(py), mode="eval")
+        return _arith(tree.body)
+    except (SyntaxError, ValueError, ZeroDivisionError, RecursionError):
         return None
-    return v if isinstance(v, int) else None
+
+
+_LIMIT = 1 << 64
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a // b, ast.LShift: lambda a, b: a << b if b < 64 else _LIMIT,
+        ast.RShift: lambda a, b: a >> b}
+
+
+def _arith(node) -> int:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        v = node.value
+    elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        v = _OPS[type(node.op)](_arith(node.left), _arith(node.right))
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = -_arith(node.operand) if isinstance(node.op, ast.USub) else _arith(node.operand)
+    else:
+        raise ValueError("not arithmetic")
+    if abs(v) >= _LIMIT:
+        raise ValueError("out of range")
+    return v

@@ -201,6 +201,7 @@ class FunctionWalk:
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
     field_assignments: list = field(default_factory=list)  # (field, function, line)
     drops: list = field(default_factory=list)
+    branches: list = field(default_factory=list)  # if/switch statements, for parameter guards
     gotos: list = field(default_factory=list)  # (goto cursor)
     gfp_params: set = field(default_factory=set)
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
@@ -220,6 +221,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         _other_call(c, anc, w, ctx)
     elif k == K.GOTO_STMT:
         w.gotos.append(c)
+    elif k in (K.IF_STMT, K.SWITCH_STMT):
+        w.branches.append(c)
     elif k == K.VAR_DECL and _is_gfp_type(c.type):
         init = [ch for ch in c.get_children() if ch.kind != K.TYPE_REF]
         text = ctx.text(init[-1]) if init else None
