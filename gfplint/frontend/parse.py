@@ -239,7 +239,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
 
 
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
-    w.other_calls.append((c, list(anc)))
+    if not _header_inline(c, ctx):
+        w.other_calls.append((c, list(anc)))
     if c.spelling.startswith("class_") and c.spelling.endswith("_constructor"):
         owner = next((a for a in reversed(anc) if a.kind in (K.COMPOUND_STMT, K.FOR_STMT)), None)
         if owner is not None:
@@ -252,6 +253,19 @@ def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> Non
             # report the API as written: timer_setup(), not the __init_timer() it expands to
             name = sc[0] if sc[0] in ctx.context_catalog.registrations else c.spelling
             w.registration_uses.append((name, sc[1], line, col))
+
+
+def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
+    """A call to a function defined in a header (static inline: list_add, spin_lock, ...): never a
+    node of the call graph, which holds the analysed .c files' functions, so no edge is recorded."""
+    ref = c.referenced
+    if ref is None or ref.kind != K.FUNCTION_DECL:
+        return False
+    d = ref.get_definition()
+    if d is None:
+        return False
+    f = ctx.where(d.location)[0]
+    return f is not None and not f.endswith(".c")
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
