@@ -7,7 +7,7 @@ import click
 
 from . import __version__
 from .analysis import InputError, Inputs, analyse
-from .cli_kernel import front_end_options, register
+from .cli_kernel import front_end_options, register, source_options
 from .progress import make_progress
 from .findings import LEVELS, level_rank
 from .registry import RuleError, all_rules, get_rule, select_rules
@@ -54,22 +54,24 @@ def main():
     """
 
 
+def _output_options(f):
+    """How findings are reported: --format, -o, --select, --ignore, --fail-on (check and report)."""
+    for opt in reversed([
+        click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+                     show_default=True, help="sarif: SARIF 2.1.0 for GitHub code scanning and other viewers."),
+        click.option("-o", "output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout."),
+        click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids (comma-separated, repeatable)."),
+        click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+                     help="Exit 1 when a finding at or above this level is reported."),
+    ]):
+        f = opt(f)
+    return _review_options(f)
+
+
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("-p", "compdb", metavar="PATH", help="compile_commands.json, or the directory holding it (Kbuild: scripts/clang-tools/gen_compile_commands.py).")
-@click.option("--kernel-tree", metavar="DIR", help="Infer kernel compile flags for DIR (found automatically when PATHS lie in a kernel tree).")
-@click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for plain files (repeatable).")
-@click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files (repeatable).")
-@click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: from the tree's Makefile, else 6.12).")
-@click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON, same format as the built-in catalog).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
-              help="sarif: SARIF 2.1.0 for GitHub code scanning and other viewers.")
-@click.option("-o", "output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids (comma-separated, repeatable).")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Exit 1 when a finding at or above this level is reported.")
-@_review_options
+@source_options
+@_output_options
 @front_end_options
 def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, output, select, ignore, fail_on,
           run, **review):
@@ -238,13 +240,7 @@ def cc(ctx, args):
 @click.option("--facts-dir", required=True, metavar="DIR", help="Facts stored by 'gfplint cc'.")
 @click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: the one cc used).")
 @click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
-@click.option("-o", "output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids (comma-separated, repeatable).")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Exit 1 when a finding at or above this level is reported.")
-@_review_options
+@_output_options
 def report(facts_dir, kernel, catalog, fmt, output, select, ignore, fail_on, **review):
     """Link the Facts 'gfplint cc' stored in DIR and report whole-program findings.
 

@@ -7,16 +7,11 @@ import sys
 import click
 
 from .analysis import InputError, Inputs, analyse
+from .cli_kernel import source_options
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("-p", "compdb", metavar="PATH", help="compile_commands.json, or the directory holding it.")
-@click.option("--kernel-tree", metavar="DIR", help="Infer kernel compile flags for DIR.")
-@click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for plain files.")
-@click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files.")
-@click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout.")
-@click.option("--catalog", metavar="FILE", help="Extra allocation APIs; a wrapper gfplint cannot infer can be declared here.")
+@source_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def wrappers(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt):
     """List the functions gfplint treats as allocators, and why.

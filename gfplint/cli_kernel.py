@@ -49,21 +49,29 @@ def front_end_options(f):
     return wrapper
 
 
-def input_options(f):
-    """The inputs `check` takes: PATHS, -p, --kernel-tree, -I, -D, --kernel, --catalog."""
+def source_options(f):
+    """The inputs every analysing command takes: PATHS, -p, --kernel-tree, -I, -D, --kernel, --catalog."""
     for opt in reversed([
         click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("-p", "compdb", metavar="PATH", help="compile_commands.json, or the directory holding it."),
-        click.option("--kernel-tree", metavar="DIR", help="Infer kernel compile flags for DIR."),
-        click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for plain files."),
-        click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files."),
-        click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: from the tree)."),
-        click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON)."),
-        click.option("--maintainers", metavar="FILE",
-                     help="MAINTAINERS file  [default: the one at the analysis root]."),
+        click.option("-p", "compdb", metavar="PATH",
+                     help="compile_commands.json, or the directory holding it (Kbuild: scripts/clang-tools/gen_compile_commands.py)."),
+        click.option("--kernel-tree", metavar="DIR",
+                     help="Infer kernel compile flags for DIR (found automatically when PATHS lie in a kernel tree)."),
+        click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for plain files (repeatable)."),
+        click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files (repeatable)."),
+        click.option("--kernel", type=click.Choice(["6.1", "6.12"]),
+                     help="GFP flag layout (default: from the tree's Makefile, else 6.12)."),
+        click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON, same format as the built-in catalog)."),
     ]):
         f = opt(f)
     return f
+
+
+def input_options(f):
+    """source_options plus --maintainers (worklist, census)."""
+    f = click.option("--maintainers", metavar="FILE",
+                     help="MAINTAINERS file  [default: the one at the analysis root].")(f)
+    return source_options(f)
 
 
 def _fail(msg: str) -> None:
