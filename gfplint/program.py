@@ -156,10 +156,11 @@ def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) 
     if noreclaim:
         scopes.add("noreclaim")
     masks, unresolved, gfp_from = s.masks, False, []
-    if s.gfp_params and s.masks is None and node is not None:
-        masks, unresolved, gfp_from = _masks_from_callers(g, node, s, kernel)
-    v = judge(s, catalog, kernel, scopes, masks, unresolved)
     api = catalog.lookup(s.inner_api or s.api)
+    if s.gfp_params and s.masks is None and node is not None:
+        adds = frozenset(api.adds) if api is not None else frozenset()
+        masks, unresolved, gfp_from = _masks_from_callers(g, node, s, kernel, adds)
+    v = judge(s, catalog, kernel, scopes, masks, unresolved)
     r = SiteResult(s, v.verdict, v.reasons, scopes=sorted(scopes), noreclaim=noreclaim,
                    alloc_only=api.alloc_only if api is not None else True, gfp_from=gfp_from)
     if masks is not None and s.masks is None:
@@ -189,8 +190,9 @@ def _compatible(call, facts, guards: dict) -> bool:
     return callgraph.allows(guards, callgraph.callee_consts(call, facts.params, {}))
 
 
-def _masks_from_callers(g, node, s: Site, kernel: str):
-    """Masks of a site whose gfp is a gfp_t parameter: what every caller passes (recursively)."""
+def _masks_from_callers(g, node, s: Site, kernel: str, adds: frozenset):
+    """Masks of a site whose gfp is a gfp_t parameter: what every caller passes (recursively),
+    plus the bits the API itself adds (kzalloc's __GFP_ZERO)."""
     lay = flag_layout(kernel)
     values: dict = {}
     unresolved = False
@@ -207,9 +209,6 @@ def _masks_from_callers(g, node, s: Site, kernel: str):
         masks = eval_gfp(s.gfp or "", GfpEnv(lay, locals_))
     except Unresolved:
         return None, True, froms
-    adds = set()
-    if s.masks is None and s.gfp and s.gfp in values:
-        adds = set()
     return [sorted(set(m) | adds) for m in masks], unresolved, froms
 
 
@@ -269,9 +268,9 @@ def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
                 continue
             # the returns this call can reach, by its constant arguments (alloc(bool nofail))
             reach = [i for i in inners if _compatible(c, fn, i.guards)] or inners
-            d = _derived(reach[0], fn, c, g.nodes[caller]["facts"])
+            d = _derived(reach[0], fn, c, prog.kernel, catalog)
             for other in reach[1:]:
-                extra = _derived(other, fn, c, g.nodes[caller]["facts"])
+                extra = _derived(other, fn, c, prog.kernel, catalog)
                 d = replace(d, masks=None if d.masks is None or extra.masks is None else
                             sorted(d.masks + [m for m in extra.masks if m not in d.masks]),
                             retried=d.retried and extra.retried,
@@ -280,7 +279,7 @@ def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
     return out
 
 
-def _derived(inner: Site, fn: FunctionFacts, call, caller: FunctionFacts) -> Site:
+def _derived(inner: Site, fn: FunctionFacts, call, kernel: str, catalog: Catalog) -> Site:
     r = call.result
     d = replace(inner, file=r.file, line=r.line, column=r.column, function=r.function, api=fn.name,
                 call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
@@ -291,7 +290,9 @@ def _derived(inner: Site, fn: FunctionFacts, call, caller: FunctionFacts) -> Sit
     if inner.gfp_params and inner.gfp_params[0] in fn.params:
         arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))
         if isinstance(arg, list):
-            d = replace(d, masks=_substitute(inner, arg), gfp_params=[])
+            api = catalog.lookup(inner.inner_api or inner.api)
+            adds = frozenset(api.adds) if api is not None and not inner.via else frozenset()
+            d = replace(d, masks=_substitute(inner, arg, kernel, adds), gfp_params=[])
         elif isinstance(arg, dict):
             d = replace(d, masks=None, gfp_params=[arg["param"]], gfp=arg["param"])
         else:
@@ -303,20 +304,15 @@ def _derived(inner: Site, fn: FunctionFacts, call, caller: FunctionFacts) -> Sit
     return d
 
 
-def _substitute(inner: Site, arg_masks: list) -> list:
-    """The wrapper's mask expression with the caller's masks for its gfp_t parameter."""
-    extra = set()
-    out = []
-    for m in arg_masks:
-        out.append(sorted(set(m) | extra))
-    if inner.gfp and inner.gfp != inner.gfp_params[0]:
-        try:
-            lay = flag_layout("6.12")
-            masks = eval_gfp(inner.gfp, GfpEnv(lay, {inner.gfp_params[0]: [("=", "|".join(m) or "0") for m in arg_masks]}))
-            return [sorted(m) for m in masks]
-        except Unresolved:
-            return out
-    return out
+def _substitute(inner: Site, arg_masks: list, kernel: str, adds: frozenset) -> list | None:
+    """The wrapper's mask expression (and its API's added bits) with the caller's masks for its
+    gfp_t parameter; None when the expression does not resolve."""
+    env = GfpEnv(flag_layout(kernel), {inner.gfp_params[0]: [("=", "|".join(m) or "0") for m in arg_masks]})
+    try:
+        masks = eval_gfp(inner.gfp or inner.gfp_params[0], env)
+    except Unresolved:
+        return None
+    return [sorted(set(m) | adds) for m in masks]
 
 
 def _dead_branch(r: SiteResult, catalog: Catalog) -> bool:

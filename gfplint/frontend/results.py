@@ -235,13 +235,9 @@ def _inline_check(chain: list, site: Site, api, ctx):
 
 
 def _stmt_after(chain: list):
-    """(compound, index of the statement holding the site) for the innermost block, and outer ones."""
-    levels = []
-    for j in range(len(chain) - 1, -1, -1):
-        if chain[j].kind == K.COMPOUND_STMT and j + 1 < len(chain) + 1:
-            holder = chain[j + 1] if j + 1 < len(chain) else None
-            levels.append((chain[j], holder))
-    return levels
+    """(block, statement of it holding the site), innermost block first."""
+    return [(chain[j], chain[j + 1] if j + 1 < len(chain) else None)
+            for j in range(len(chain) - 1, -1, -1) if chain[j].kind == K.COMPOUND_STMT]
 
 
 def _follow(site: Site, api, chain: list, ctx, file: str):
@@ -327,7 +323,7 @@ def _branch_lines(branch, ctx) -> list[int]:
 
 
 def _branch_effects(branch, path: ErrorPath, ctx) -> None:
-    returns, gotos, other_calls, assigns = [], [], [], 0
+    returns, gotos, other_calls = [], [], []
     stack = [branch]
     while stack:
         c = stack.pop()
@@ -339,7 +335,6 @@ def _branch_effects(branch, path: ErrorPath, ctx) -> None:
         elif c.kind == K.CALL_EXPR and c.spelling and not _CLEANUP.match(c.spelling):
             other_calls.append(c.spelling)
         stack.extend(c.get_children())
-    del assigns
     path.gotos = sorted(set(gotos))
     path.returns = returns[0] if returns else None
     if any(n in ("BUG", "panic") for n in other_calls):
