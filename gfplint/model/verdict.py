@@ -201,18 +201,24 @@ def classify(req: Request) -> Verdict:
     return v
 
 
+def _reasons(vs: list, kinds: tuple) -> tuple:
+    return tuple(dict.fromkeys(r for v in vs if v.verdict in kinds for r in v.reasons))
+
+
 def weakest(verdicts: Iterable[Verdict]) -> Verdict:
-    """Combine the verdicts of a site's possible masks: if any may fail, the site may fail."""
+    """Combine the verdicts of a site's possible masks: if any may fail, the site may fail.
+
+    A mix of always-fails and a mask that can succeed may fail; unknown beats the
+    guarantees (nofail, too-small-to-fail) but not a known failure."""
     vs = list(verdicts)
     if not vs:
         return Verdict("unknown", ("no-mask",))
     kinds = {v.verdict for v in vs}
-    reasons = tuple(dict.fromkeys(r for v in vs for r in v.reasons))
     if "may-fail" in kinds or ("always-fails" in kinds and len(kinds) > 1 and "unknown" not in kinds):
-        return Verdict("may-fail", tuple(dict.fromkeys(r for v in vs if v.verdict != "nofail" and v.verdict != "too-small-to-fail" for r in v.reasons)))
+        return Verdict("may-fail", _reasons(vs, ("may-fail", "always-fails", "unknown")))
     for kind in ("unknown", "always-fails", "too-small-to-fail", "nofail"):
         if kind in kinds:
-            return Verdict(kind, tuple(dict.fromkeys(r for v in vs if v.verdict == kind for r in v.reasons)) or reasons)
+            return Verdict(kind, _reasons(vs, (kind,)) or _reasons(vs, VERDICTS))
     raise AssertionError(kinds)
 
 
