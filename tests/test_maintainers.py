@@ -158,15 +158,17 @@ def test_glob_regex_escapes_regex_syntax():
 
 
 def test_the_real_file_matches_like_get_maintainer():
-    """The kernel's own MAINTAINERS, when the tree is here (a check, not a requirement)."""
+    """The kernel's own MAINTAINERS, when a tree is at hand (GFPLINT_KERNEL_TREE). Every pattern
+    form is covered without it by the excerpt tests above; this only checks real data."""
+    import os
     from pathlib import Path
 
     from gfplint.maintainers import load
 
-    real = Path("/work/kernel/linux-source-6.12/MAINTAINERS")
+    real = Path(os.environ.get("GFPLINT_KERNEL_TREE", "/work/kernel/linux-source-6.12")) / "MAINTAINERS"
     if not real.is_file():
         import pytest
-        pytest.skip("no kernel tree with MAINTAINERS at /work/kernel/linux-source-6.12")
+        pytest.skip(f"no kernel tree with MAINTAINERS at {real.parent} (set GFPLINT_KERNEL_TREE)")
     m = load(real)
     assert [s.title for s in m.match("mm/slub.c")][:2] == ["SLAB ALLOCATOR", "MEMORY MANAGEMENT"]
     assert m.primary("fs/ext4/super.c").title == "EXT4 FILE SYSTEM"
