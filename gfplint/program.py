@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from . import callgraph
 from .catalog import Catalog
-from .facts import Diagnostic, FunctionFacts, Site, TUFacts
+from .facts import FunctionFacts, Site, TUFacts
 from .frontend.ctext import GfpEnv, Unresolved, eval_gfp
 from .model.flags import layout as flag_layout
 from .model.verdict import Request, Verdict, classify_site, weakest

@@ -18,7 +18,7 @@ from .flags import layout
 from .outcome import effective_gfp, outcome
 from .simulator import simulate
 from .verdict import PAGE_SIZE, Request, classify
-from .world import World, enumerate_worlds, in_set
+from .world import World, in_set
 
 CORE_BITS = ("__GFP_DIRECT_RECLAIM", "__GFP_FS", "__GFP_IO", "__GFP_HIGH", "__GFP_NOFAIL", "__GFP_NORETRY",
              "__GFP_RETRY_MAYFAIL", "__GFP_ACCOUNT")

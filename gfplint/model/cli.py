@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import replace
 
 from .checker import check_model, check_worlds
 from .claims import request_order

@@ -153,7 +153,6 @@ def page_outcome(G: frozenset, order: int, env: Env) -> Outcome:
         return _mk("null", where, "fail_page_alloc injects a failure", _w(C.W_FAULT, unless=G))
     if env.memory == "free":  # row 3
         return _mk("succeeds", PAGE_ALLOC + ": get_page_from_freelist", "fast path: above the low watermark")
-    slow = PAGE_ALLOC + ": __alloc_pages_slowpath"
     warns: list = []
     path: list = []
     nofail, can_reclaim = NOFAIL in G, blocking(G)
