@@ -31,6 +31,8 @@ class Inputs:
     kernel: str | None = None  # flag layout override: 6.1 | 6.12
     catalog: str | None = None
     cwd: str = field(default_factory=os.getcwd)
+    context_catalog: str | None = None  # extra enter/exit/registration entries (gfplint/data/context.json format)
+    through_fields: bool = False  # resolve calls through struct member pointers (lower confidence)
     # How the front end runs (gfplint/parallel.py): jobs, --tu-timeout, cache.
     front_end: FrontEndOptions = field(default_factory=FrontEndOptions)
 
@@ -190,7 +192,7 @@ def analyse(inp: Inputs, rules=None, progress=None) -> Result:
     p = plan(inp)
     stats = Stats()
     facts = parse_all(p, catalog, progress, inp.front_end, stats)
-    prog = link(facts, catalog, p.root, p.kernel)
+    prog = link(facts, catalog, p.root, p.kernel, through_fields=inp.through_fields)
     prog.diagnostics = p.diagnostics + prog.diagnostics
     prog.diagnostics += [Diagnostic(".", 0, 0, "note", n) for n in stats.notes]
     if not p.configured:
@@ -203,7 +205,12 @@ def analyse(inp: Inputs, rules=None, progress=None) -> Result:
 def _catalog(inp: Inputs) -> Catalog:
     from .catalog import CatalogError
 
+    from .context_catalog import ContextCatalogError, load_context_catalog
+
     try:
-        return load_catalog(Path(inp.catalog) if inp.catalog else None)
-    except CatalogError as e:
+        catalog = load_catalog(Path(inp.catalog) if inp.catalog else None)
+        # travels with the allocation catalog: to the workers, into the cache key, to the linker
+        catalog.context = load_context_catalog(Path(inp.context_catalog) if inp.context_catalog else None)
+    except (CatalogError, ContextCatalogError) as e:
         raise InputError(str(e)) from None
+    return catalog

@@ -235,6 +235,7 @@ def clean(directory: str | os.PathLike) -> int:
 
 
 def run_salt(root: str, kernel: str, catalog) -> str:
-    """What every entry of one run shares: the catalog's content and the flag layout."""
+    """What every entry of one run shares: the catalogs' content and the flag layout."""
     apis = sorted((name, repr(api)) for name, api in catalog.apis.items())
-    return _sha(json.dumps([kernel, os.path.abspath(root), apis]).encode())
+    context = repr(getattr(catalog, "context", None))  # --context-catalog changes what the front end records
+    return _sha(json.dumps([kernel, os.path.abspath(root), apis, context]).encode())

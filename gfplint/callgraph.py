@@ -72,20 +72,52 @@ class Contexts:
     resolved_pointers: int = 0
 
 
-def build_graph(functions: dict, registrations: list) -> nx.MultiDiGraph:
-    """functions: (file, name) -> FunctionFacts."""
+def build_graph(functions: dict, registrations: list, field_functions: list | None = None) -> nx.MultiDiGraph:
+    """functions: (file, name) -> FunctionFacts.  FIELD_FUNCTIONS (when given): a call through
+    `p->field(...)` gets an edge, marked `field`, to every function stored in that field of p's struct type."""
     g = nx.MultiDiGraph()
     by_name: dict = {}
     for (file, name), f in functions.items():
         node = fid(file, name, f.static)
         g.add_node(node, facts=f)
         by_name.setdefault(name, []).append((file, node, f.static))
+    targets = _field_targets(field_functions or [], by_name)
+    g.graph["field_calls"] = g.graph["field_edges"] = 0
     for (file, name), f in functions.items():
         caller = fid(file, name, f.static)
         for c in f.calls:
             for callee in _resolve(c.callee, file, by_name):
                 g.add_edge(caller, callee, call=c, file=file)
+            if c.callee.startswith(".") and c.struct:
+                tgt = targets.get((c.struct, c.callee[1:]), [])
+                g.graph["field_calls"] += bool(tgt)
+                for callee in tgt:
+                    g.add_edge(caller, callee, call=c, file=file, field=(c.struct, len(tgt)))
+                    g.graph["field_edges"] += 1
     return g
+
+
+def _field_targets(field_functions: list, by_name: dict) -> dict:
+    """(struct, field) -> the graph nodes of the functions stored there (sorted, for determinism)."""
+    out: dict = {}
+    for ff in field_functions:
+        for node in _resolve(ff.function, ff.file, by_name):
+            out.setdefault((ff.struct, ff.field), set()).add(node)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def called(c, data: dict, callee: str) -> str:
+    """How a witness step names the call on edge DATA: `p->ops->fn()` edges name the function they may reach."""
+    if "field" not in data:
+        return f"{c.callee}()"
+    struct, n = data["field"]
+    name = callee.rsplit("::", 1)[-1]
+    return f"->{c.callee[1:]}() (through struct {struct}, may be {name}(), one of {n} functions stored there)"
+
+
+def through_field(path: list) -> bool:
+    """The witness PATH crosses a call through a struct member pointer (--through-fields: lower confidence)."""
+    return any(st.get("through_field") for st in path or ())
 
 
 def _resolve(name: str, file: str, by_name: dict) -> list:
@@ -146,9 +178,16 @@ def _bfs(g, sources: list, edge_ok, describe) -> dict:
                 continue
             c = data["call"]
             fn = g.nodes[n]["facts"]
-            seen[callee] = seen[n] + [step(data["file"], c.line, fn.name, describe(c, inherited=True))]
+            seen[callee] = seen[n] + [edge_step(data, fn.name, describe(c, called(c, data, callee)))]
             q.append(callee)
     return seen
+
+
+def edge_step(data: dict, function: str, what: str) -> dict:
+    st = step(data["file"], data["call"].line, function, what)
+    if "field" in data:
+        st["through_field"] = True
+    return st
 
 
 def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
@@ -164,7 +203,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             consts = callee_consts(c, g.nodes[callee]["facts"].params, {})
             sources.append((callee, consts, [
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
-                step(data["file"], c.line, fn.name, f"calls {c.callee}() with {lock[3]}({lock[1]}) held"),
+                edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
             ]))
     sources.sort(key=lambda s: len(s[2]))
     states: dict = {}
@@ -182,7 +221,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             if not c.inherits or not allows(c.guards, consts):
                 continue
             cc = callee_consts(c, g.nodes[callee]["facts"].params, consts)
-            p2 = path + [step(data["file"], c.line, fn.name, f"calls {c.callee}() in atomic context")]
+            p2 = path + [edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context")]
             if _add_state(states, callee, cc, p2):
                 q.append((callee, cc, p2))
     ctx.atomic_states = states
@@ -207,10 +246,9 @@ def _propagate_noreclaim(g, ctx: Contexts) -> None:
         c = data["call"]
         if "noreclaim" in c.scopes_may:
             fn = g.nodes[caller]["facts"]
-            sources.append((callee, [step(data["file"], c.line, fn.name,
-                                          f"calls {c.callee}() inside memalloc_noreclaim_save() (PF_MEMALLOC)")]))
-    ctx.noreclaim = _bfs(g, sources, lambda c, inherited: True,
-                         lambda c, inherited: f"calls {c.callee}() under PF_MEMALLOC")
+            sources.append((callee, [edge_step(data, fn.name, f"calls {called(c, data, callee)} inside "
+                                                             "memalloc_noreclaim_save() (PF_MEMALLOC)")]))
+    ctx.noreclaim = _bfs(g, sources, lambda c, inherited: True, lambda c, name: f"calls {name} under PF_MEMALLOC")
 
 
 def _propagate_must(g, ctx: Contexts) -> None:
@@ -245,7 +283,7 @@ def _propagate_kinds(g, registrations, user_prefixes, ctx: Contexts) -> None:
                 f = g.nodes[n]["facts"]
                 if f.name.startswith(tuple(user_prefixes)):
                     sources.append((n, [step(f.file, f.line, f.name, f"{f.name}() is a system call body")]))
-        reach = _bfs(g, sources, lambda c, inherited: True, lambda c, inherited: f"calls {c.callee}()")
+        reach = _bfs(g, sources, lambda c, inherited: True, lambda c, name: f"calls {name}")
         for n, path in reach.items():
             kinds.setdefault(n, {})[kind] = path
     ctx.kinds = kinds

@@ -6,7 +6,7 @@ import sys
 import click
 
 from . import __version__
-from .analysis import InputError, Inputs, analyse
+from .analysis import InputError, analyse
 from .cli_kernel import front_end_options, register, source_options
 from .progress import make_progress
 from .findings import LEVELS, level_rank
@@ -73,8 +73,7 @@ def _output_options(f):
 @source_options
 @_output_options
 @front_end_options
-def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, output, select, ignore, fail_on,
-          run, **review):
+def check(inputs, fmt, output, select, ignore, fail_on, run, **review):
     """Analyse PATHS (C files or directories) and report findings.
 
     \b
@@ -88,9 +87,8 @@ def check(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt, o
     """
     try:
         rules = select_rules(_split(select), _split(ignore))
-        inp = Inputs(list(paths), compdb, kernel_tree, list(includes), list(defines), kernel, catalog)
-        inp.front_end = run.front_end
-        result = analyse(inp, rules, progress=make_progress(run.quiet))
+        inputs.front_end = run.front_end
+        result = analyse(inputs, rules, progress=make_progress(run.quiet))
     except (InputError, RuleError) as e:
         _fail(str(e))
     _finish(result, fmt, output, fail_on, **review)

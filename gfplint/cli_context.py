@@ -6,14 +6,14 @@ import sys
 
 import click
 
-from .analysis import InputError, Inputs, analyse
+from .analysis import InputError, analyse
 from .cli_kernel import source_options
 
 
 @click.command()
 @source_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def wrappers(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt):
+def wrappers(inputs, fmt):
     """List the functions gfplint treats as allocators, and why.
 
     \b
@@ -26,7 +26,7 @@ def wrappers(paths, compdb, kernel_tree, includes, defines, kernel, catalog, fmt
     be declared with --catalog, in the format of gfplint/data/alloc_apis.json.
     """
     try:
-        result = analyse(Inputs(list(paths), compdb, kernel_tree, list(includes), list(defines), kernel, catalog))
+        result = analyse(inputs)
     except InputError as e:
         click.echo(f"gfplint: error: {e}", err=True)
         sys.exit(2)

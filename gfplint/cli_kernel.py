@@ -50,21 +50,35 @@ def front_end_options(f):
 
 
 def source_options(f):
-    """The inputs every analysing command takes: PATHS, -p, --kernel-tree, -I, -D, --kernel, --catalog."""
-    for opt in reversed([
-        click.argument("paths", nargs=-1, type=click.Path()),
-        click.option("-p", "compdb", metavar="PATH",
-                     help="compile_commands.json, or the directory holding it (Kbuild: scripts/clang-tools/gen_compile_commands.py)."),
-        click.option("--kernel-tree", metavar="DIR",
-                     help="Infer kernel compile flags for DIR (found automatically when PATHS lie in a kernel tree)."),
-        click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for plain files (repeatable)."),
-        click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files (repeatable)."),
-        click.option("--kernel", type=click.Choice(["6.1", "6.12"]),
-                     help="GFP flag layout (default: from the tree's Makefile, else 6.12)."),
-        click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON, same format as the built-in catalog)."),
-    ]):
-        f = opt(f)
-    return f
+    """PATHS, -p, --kernel-tree, -I, -D, --kernel, --catalog, --context-catalog, --through-fields
+    -> one `inputs` argument (analysis.Inputs)."""
+
+    @click.argument("paths", nargs=-1, type=click.Path())
+    @click.option("-p", "compdb", metavar="PATH",
+                  help="compile_commands.json, or the directory holding it (Kbuild: scripts/clang-tools/gen_compile_commands.py).")
+    @click.option("--kernel-tree", metavar="DIR",
+                  help="Infer kernel compile flags for DIR (found automatically when PATHS lie in a kernel tree).")
+    @click.option("-I", "includes", multiple=True, metavar="DIR", help="Include directory for plain files (repeatable).")
+    @click.option("-D", "defines", multiple=True, metavar="MACRO[=VAL]", help="Macro definition for plain files (repeatable).")
+    @click.option("--kernel", type=click.Choice(["6.1", "6.12"]),
+                  help="GFP flag layout (default: from the tree's Makefile, else 6.12).")
+    @click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON, same format as the built-in catalog).")
+    @click.option("--context-catalog", metavar="FILE",
+                  help="Extra atomic sections, scopes, callback registrations and ops fields "
+                       "(JSON, same format as gfplint/data/context.json).")
+    @click.option("--through-fields", is_flag=True,
+                  help="Also follow calls through struct member pointers (p->ops->fn()) to every function stored "
+                       "in that field of that struct type; findings whose path uses one say 'lower confidence'.")
+    @functools.wraps(f)
+    def wrapper(*args, paths, compdb, kernel_tree, includes, defines, kernel, catalog, context_catalog,
+                through_fields, **kwargs):
+        from .analysis import Inputs
+
+        inp = Inputs(list(paths), compdb, kernel_tree, list(includes), list(defines), kernel, catalog,
+                     context_catalog=context_catalog, through_fields=through_fields)
+        return f(*args, inputs=inp, **kwargs)
+
+    return wrapper
 
 
 def input_options(f):
@@ -79,12 +93,11 @@ def _fail(msg: str) -> None:
     sys.exit(2)
 
 
-def _analyse(paths, compdb, kernel_tree, includes, defines, kernel, catalog, run: RunSettings):
-    from .analysis import InputError, Inputs, analyse
+def _analyse(inp, run: RunSettings):
+    from .analysis import InputError, analyse
     from .progress import make_progress
     from .report import diagnostics_text
 
-    inp = Inputs(list(paths), compdb, kernel_tree, list(includes), list(defines), kernel, catalog)
     inp.front_end = run.front_end
     try:
         result = analyse(inp, progress=make_progress(run.quiet))
@@ -134,7 +147,7 @@ def coverage(result) -> dict:
 @click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "json"]), default="markdown",
               show_default=True)
 @front_end_options
-def worklist(paths, compdb, kernel_tree, includes, defines, kernel, catalog, maintainers, output, fmt, run):
+def worklist(inputs, maintainers, output, fmt, run):
     """Write one worklist per MAINTAINERS section into DIR, plus an index.
 
     \b
@@ -150,7 +163,7 @@ def worklist(paths, compdb, kernel_tree, includes, defines, kernel, catalog, mai
     from .subsystems import group
     from .worklist import FORMATS, build, write_dir
 
-    result = _analyse(paths, compdb, kernel_tree, includes, defines, kernel, catalog, run)
+    result = _analyse(inputs, run)
     maint = _maintainers(result, maintainers, required=True)
     files = build(group(result, maint), fmt, coverage(result))
     try:
@@ -174,8 +187,7 @@ def worklist(paths, compdb, kernel_tree, includes, defines, kernel, catalog, mai
 @click.option("--plot", "plot_out", metavar="FILE.png",
               help="Plot dead lines and too-small-to-fail share per top-level directory (needs gfplint[plot]).")
 @front_end_options
-def census(paths, compdb, kernel_tree, includes, defines, kernel, catalog, maintainers, by, top, json_out,
-           csv_out, plot_out, run):
+def census(inputs, maintainers, by, top, json_out, csv_out, plot_out, run):
     """Count sites by verdict, dead error handling and bugs, per subsystem and in total.
 
     \b
@@ -188,7 +200,7 @@ def census(paths, compdb, kernel_tree, includes, defines, kernel, catalog, maint
     from .report import write_atomically
     from .subsystems import group
 
-    result = _analyse(paths, compdb, kernel_tree, includes, defines, kernel, catalog, run)
+    result = _analyse(inputs, run)
     maint = _maintainers(result, maintainers, required=False) if by == "section" else None
     subs = group(result, maint)
     meta = coverage(result) | {"by": "section" if maint else "directory"}

@@ -67,12 +67,37 @@ def _merge(cat: ContextCatalog, doc: dict, where: str) -> None:
         raise ContextCatalogError(f"{where}: expected a JSON object")
     cat.enter.update(_sections(doc.get("enter", []), where))
     cat.exit.update(_sections(doc.get("exit", []), where))
-    cat.guards = cat.guards | frozenset(doc.get("guards", {}).get("atomic", []))
-    for e in doc.get("registrations", []):
+    guards = doc.get("guards", {})
+    if not isinstance(guards, dict) or not isinstance(guards.get("atomic", []), list):
+        raise ContextCatalogError(f"{where}: 'guards' must be an object whose 'atomic' is a list of guard names")
+    cat.guards = cat.guards | frozenset(guards.get("atomic", []))
+    for e in _entries(doc, "registrations", where, ("names", "arg", "context")):
         for n in e["names"]:
             cat.registrations.setdefault(n, []).append(Registration(n, e["arg"], e["context"], e.get("why", "")))
-    cat.ops_fields += doc.get("ops_fields", [])
-    cat.user_entry_prefixes = cat.user_entry_prefixes + tuple(doc.get("user_entry_prefixes", []))
+    cat.ops_fields += _entries(doc, "ops_fields", where, ("fields", "context"))
+    prefixes = doc.get("user_entry_prefixes", [])
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
+        raise ContextCatalogError(f"{where}: 'user_entry_prefixes' must be a list of strings")
+    cat.user_entry_prefixes = cat.user_entry_prefixes + tuple(prefixes)
+
+
+CONTEXTS = ("atomic", "kthread", "user")
+
+
+def _entries(doc: dict, section: str, where: str, required: tuple) -> list:
+    """The entries of SECTION, each checked for REQUIRED keys and a known context."""
+    raw = doc.get(section, [])
+    if not isinstance(raw, list):
+        raise ContextCatalogError(f"{where}: '{section}' must be a list")
+    for i, e in enumerate(raw):
+        if not isinstance(e, dict) or any(k not in e for k in required):
+            raise ContextCatalogError(f"{where}: {section}[{i}] needs {', '.join(repr(k) for k in required)}")
+        lists = [k for k in ("names", "fields") if k in required]
+        if any(not isinstance(e[k], list) or not all(isinstance(x, str) for x in e[k]) for k in lists):
+            raise ContextCatalogError(f"{where}: {section}[{i}]: '{lists[0]}' must be a list of strings")
+        if e["context"] not in CONTEXTS:
+            raise ContextCatalogError(f"{where}: {section}[{i}]: context must be one of {', '.join(CONTEXTS)}")
+    return raw
 
 
 def load_context_catalog(extra: Path | None = None) -> ContextCatalog:

@@ -83,6 +83,19 @@ class CallFacts:
     const_args: dict = field(default_factory=dict)  # parameter index (str) -> integer constant passed
     arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter passed through
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
+    struct: str = ""  # for a call through a member pointer: the struct type that owns the field
+
+
+@dataclass
+class FieldFunction:
+    """FUNCTION is stored in STRUCT.FIELD (a designated initializer or an assignment): one of the
+    possible targets of calls through that member pointer (`--through-fields`)."""
+
+    struct: str
+    field: str
+    function: str
+    file: str
+    line: int
 
 
 @dataclass
@@ -163,6 +176,7 @@ class TUFacts:
     headers: list[str] = field(default_factory=list)
     caches: list[CacheFacts] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
+    field_functions: list[FieldFunction] = field(default_factory=list)
     parse_errors: int = 0
 
     def to_dict(self) -> dict:
@@ -178,6 +192,7 @@ class TUFacts:
             headers=list(d.get("headers", [])),
             caches=[CacheFacts(**c) for c in d.get("caches", [])],
             registrations=[Registration(**r) for r in d.get("registrations", [])],
+            field_functions=[FieldFunction(**x) for x in d.get("field_functions", [])],
             parse_errors=d.get("parse_errors", 0),
         )
 

@@ -101,13 +101,18 @@ def judge(site: Site, catalog: Catalog, kernel: str, scopes=frozenset(), masks=N
     return v
 
 
-def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_prefixes=None) -> Program:
+def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_prefixes=None,
+         through_fields: bool = False) -> Program:
+    """THROUGH_FIELDS: calls through a struct member pointer become edges to every function stored in
+    that field of that struct type (lower confidence: findings that use such an edge say so)."""
     prog = Program(root=root, kernel=kernel, tus=len(facts))
     resolve_caches(facts)
     seen = {}
+    field_functions = []
     for tu in facts:
         prog.diagnostics += tu.diagnostics
         prog.registrations += tu.registrations
+        field_functions += tu.field_functions
         if tu.parse_errors:
             prog.tus_with_errors += 1
         for s in tu.sites:
@@ -117,8 +122,9 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     if user_prefixes is None:
         from .context_catalog import load_context_catalog
 
-        user_prefixes = load_context_catalog().user_entry_prefixes
-    g = callgraph.build_graph(prog.functions, prog.registrations)
+        cat = getattr(catalog, "context", None) or load_context_catalog()
+        user_prefixes = cat.user_entry_prefixes
+    g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
     prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes))
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
     derived = sites

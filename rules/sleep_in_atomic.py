@@ -1,4 +1,5 @@
 """sleep-in-atomic: an allocation that may enter direct reclaim, reachable in atomic context."""
+from gfplint.callgraph import through_field
 from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
@@ -52,10 +53,14 @@ def check(prog, catalog):
         local = bool(s.held)
         how = (f"{where['what'].replace(' acquired here', '')} is held (line {where['line']})" if local
                else f"it is reached in atomic context from {where['function']}() ({where['file']}:{where['line']})")
+        low = through_field(r.atomic)
+        if low:  # --through-fields: the path guesses which function a member pointer holds
+            how += "; the path goes through a struct member pointer (lower confidence)"
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,
             f"{s.api}() of {size_text(s)} with {mask_text(r, prog.kernel)} may sleep in direct reclaim, but {how}",
-            {"verdict": r.verdict, "flags": s.masks, "api": s.api, "local": local, "hops": _hops(r.atomic)},
+            {"verdict": r.verdict, "flags": s.masks, "api": s.api, "local": local, "hops": _hops(r.atomic),
+             "confidence": "low" if low else "high"},
             path=r.atomic, api=s.api, call=s.call,
         )
 

@@ -56,7 +56,8 @@ _ARGS = re.compile(r"^//\s*gfplint-args:\s*(.*)$", re.M)
 
 
 def fixture_options(path: Path) -> dict:
-    """Options from a `// gfplint-args: --kernel 6.1 -I dir` line at the top of a fixture."""
+    """Options from a `// gfplint-args: --kernel 6.1 -I dir --through-fields --context-catalog f.json` line
+    at the top of a fixture."""
     m = _ARGS.search(path.read_text())
     words = m.group(1).split() if m else []
     opts = {"includes": [], "kernel": None}
@@ -66,6 +67,10 @@ def fixture_options(path: Path) -> dict:
             opts["includes"].append(str(path.parent / words.pop(0)))
         elif w == "--kernel":
             opts["kernel"] = words.pop(0)
+        elif w == "--through-fields":
+            opts["through_fields"] = True
+        elif w == "--context-catalog":
+            opts["context_catalog"] = str(path.parent / words.pop(0))
         else:
             raise ValueError(f"{path.name}: unknown gfplint-args word {w!r}")
     opts["includes"].append(str(EXAMPLE_INCLUDE))

@@ -66,3 +66,58 @@ def test_context_facts_survive_serialization():
         again = TUFacts.from_dict(json.loads(json.dumps(tu.to_dict())))
         assert again == tu
         assert any(f.calls for f in again.functions) and again.registrations
+
+
+def test_member_pointer_calls_are_edges_only_with_through_fields():
+    def red(result):
+        return [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "red_attach"]
+
+    _, with_fields = run_fixture("fields.c")
+    found = red(with_fields)
+    assert len(found) == 1 and found[0].properties["confidence"] == "low"
+    assert "lower confidence" in found[0].message
+    call = next(s for s in found[0].path if s.get("through_field"))
+    assert call["function"] == "widget_attach_locked"
+    assert "through struct widget_ops, may be red_attach(), one of 2 functions" in call["what"]
+    assert with_fields.program.contexts.graph.graph["field_edges"] >= 3  # red, blue (widget_ops), gadget
+
+    _, without = run_fixture("fields.c", through_fields=False)
+    assert red(without) == []
+    assert without.program.contexts.graph.graph["field_edges"] == 0
+    # registrations and the user catalog do not depend on the option
+    assert {f.function for f in without.findings if f.rule == "sleep-in-atomic"} == {
+        "widget_hrtimer", "widget_refill", "widget_tick"}
+
+
+def test_bad_context_catalog_is_a_one_line_error(tmp_path):
+    for text, fragment in (("[1]", "expected a JSON object"),
+                           ('{"registrations": [{"names": ["f"], "arg": 0}]}', "registrations[0] needs"),
+                           ('{"registrations": [{"names": ["f"], "arg": 0, "context": "softirq"}]}',
+                            "context must be one of"),
+                           ('{"ops_fields": [{"fields": "open", "context": "user"}]}', "must be a list of strings"),
+                           ("{", "cannot read context catalog")):
+        bad = tmp_path / "ctx.json"
+        bad.write_text(text)
+        res = CliRunner().invoke(main, ["check", "-I", str(EXAMPLE_INCLUDE), "--context-catalog", str(bad),
+                                        str(FIXTURES / "fields.c")])
+        assert res.exit_code == 2, (text, res.output)
+        assert fragment in res.output and "Traceback" not in res.output, (text, res.output)
+
+
+def test_context_catalog_is_part_of_the_cache_key(tmp_path):
+    """A catalog change alters what the front end records (locks, registrations): cached Facts must not be reused."""
+    src = tmp_path / "w.c"
+    src.write_text((FIXTURES / "fields.c").read_text())
+    cat = tmp_path / "ctx.json"
+    cat.write_text((FIXTURES / "catalogs" / "widget-context.json").read_text())
+    args = ["check", "-I", str(EXAMPLE_INCLUDE), "--cache-dir", str(tmp_path / "cache"), "--format", "json",
+            "--fail-on", "never", "-q", str(src)]
+
+    def refill_findings(extra):
+        res = CliRunner().invoke(main, args + extra)
+        assert res.exit_code == 0, res.output
+        doc = json.loads(res.output[res.output.index("{"):])
+        return [f for f in doc["findings"] if f["rule"] == "sleep-in-atomic" and f["function"] == "widget_refill"]
+
+    assert refill_findings([]) == []  # widget_lock() means nothing without the catalog
+    assert len(refill_findings(["--context-catalog", str(cat)])) == 1

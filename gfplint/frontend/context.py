@@ -10,7 +10,7 @@ import re
 import clang.cindex as ci
 
 from ..context_catalog import ContextCatalog, Section
-from ..facts import CallFacts, Registration, Site
+from ..facts import CallFacts, FieldFunction, Registration, Site
 from . import cfg
 from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
 
@@ -130,18 +130,30 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
 # ------------------------------------------------------------------- calls
 
 
-def _callee(call) -> str | None:
+def _callee(call) -> tuple:
+    """(name, struct): a function's name, or (".field", owning struct) for a call through a member pointer."""
     ref = call.referenced
     if ref is not None and ref.kind == K.FUNCTION_DECL:
-        return ref.spelling
+        return ref.spelling, ""
     kids = list(call.get_children())
     if kids:
         node = kids[0]
         while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and list(node.get_children()):
             node = list(node.get_children())[0]
         if node.kind == K.MEMBER_REF_EXPR:
-            return "." + node.spelling
-    return None
+            return "." + node.spelling, struct_of_field(node.referenced)
+    return None, ""
+
+
+def struct_of_field(decl) -> str:
+    """The named struct or union that declares field DECL ("" when anonymous or unknown)."""
+    if decl is None or decl.kind != K.FIELD_DECL:
+        return ""
+    parent = decl.semantic_parent
+    if parent is None or parent.kind not in (K.STRUCT_DECL, K.UNION_DECL):
+        return ""
+    name = parent.spelling
+    return "" if not name or " " in name else name
 
 
 def _param_types(call):
@@ -152,14 +164,14 @@ def _param_types(call):
 
 
 def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
-    callee = _callee(call)
+    callee, struct = _callee(call)
     if callee is None:
         return None
     f, line, col, _ = ctx.where(call.location)
     if f != file:
         return None
     cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
-                   inherits=_inherits(st))
+                   inherits=_inherits(st), struct=struct)
     args = list(call.get_arguments())
     from .clangutil import evaluate_int
 
@@ -277,18 +289,18 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
                 if target and (target, reg.context, line) not in seen:
                     seen.add((target, reg.context, line))
                     out.append(Registration(target, reg.context, name, reg.why, ctx.rel(file), line, fn.spelling))
-    for field, target, line in walk.field_assignments:
+    for field, target, line, struct in walk.field_assignments:
         for ops in cat.ops_fields:
-            if field in ops["fields"] and "struct" not in ops and target in ctx.function_names:
+            if field in ops["fields"] and ops.get("struct", struct) == struct and target in ctx.function_names:
                 out.append(Registration(target, ops["context"], f".{field} =", ops["why"], ctx.rel(file), line,
                                         fn.spelling))
     return out
 
 
-def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> list:
-    """Designated initializers of ops structures: `static const struct net_device_ops x = { .ndo_start_xmit = f }`."""
-    out = []
-    struct = cursor.type.spelling
+def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> tuple:
+    """Designated initializers of structures holding functions: `static const struct net_device_ops x =
+    { .ndo_start_xmit = f }`.  Returns (Registrations of known ops fields, FieldFunctions of every field)."""
+    out, fields = [], []
     f, line, _, _ = ctx.where(cursor.location)
     stack = list(cursor.get_children())
     while stack:
@@ -298,14 +310,17 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> list:
             if len(kids) == 2 and kids[0].kind == K.MEMBER_REF:
                 target = _decl_ref(kids[1])
                 if target and target in ctx.function_names:
+                    field, struct = kids[0].spelling, struct_of_field(kids[0].referenced)
+                    fline = ctx.where(kids[0].location)[1]
+                    if struct:
+                        fields.append(FieldFunction(struct, field, target, ctx.rel(f), fline))
                     for ops in cat.ops_fields:
-                        if kids[0].spelling in ops["fields"] and ops.get("struct", "") in struct:
-                            fline = ctx.where(kids[0].location)[1]
-                            out.append(Registration(target, ops["context"], f".{kids[0].spelling} =", ops["why"],
+                        if field in ops["fields"] and ops.get("struct", struct) == struct:
+                            out.append(Registration(target, ops["context"], f".{field} =", ops["why"],
                                                     ctx.rel(f), fline))
                 continue
         stack.extend(c.get_children())
-    return out
+    return out, fields
 
 
 def _decl_ref(c) -> str | None:

@@ -16,10 +16,10 @@ import clang.cindex as ci
 from ..catalog import AllocApi, Catalog
 from ..context_catalog import ContextCatalog, load_context_catalog
 from ..compdb import CompileUnit
-from ..facts import CacheFacts, Diagnostic, FunctionFacts, Goto, LabelRegion, Site, TUFacts
+from ..facts import CacheFacts, Diagnostic, FieldFunction, FunctionFacts, Goto, LabelRegion, Site, TUFacts
 from ..model.flags import Layout, describe
 from . import clangutil as cu
-from .context import analyse_function, file_scope_registrations
+from .context import analyse_function, file_scope_registrations, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
 
@@ -116,7 +116,8 @@ def _default_context_catalog() -> ContextCatalog:
 
 def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
                context_catalog: ContextCatalog | None = None) -> TUFacts:
-    ctx = TUContext(unit, root, catalog, layout, context_catalog=context_catalog or _default_context_catalog())
+    context_catalog = context_catalog or getattr(catalog, "context", None) or _default_context_catalog()
+    ctx = TUContext(unit, root, catalog, layout, context_catalog=context_catalog)
     facts = TUFacts(tu=ctx.rel(unit.file))
     try:
         unit.file.encode("utf-8")
@@ -147,7 +148,9 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
             variables.append(c)
     ctx.inst_list.sort(key=lambda i: (i.file, i.start, -i.end))
     for v in variables:
-        facts.registrations += file_scope_registrations(v, ctx, ctx.context_catalog)
+        regs, fields = file_scope_registrations(v, ctx, ctx.context_catalog)
+        facts.registrations += regs
+        facts.field_functions += fields
     seen = set()
     for fn in functions:
         key = (ctx.where(fn.location)[0], fn.spelling)
@@ -199,7 +202,7 @@ class FunctionWalk:
     other_calls: list = field(default_factory=list)  # (call cursor, ancestors): call-graph edges
     guard_owners: dict = field(default_factory=dict)  # guard constructor call hash -> block hash
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
-    field_assignments: list = field(default_factory=list)  # (field, function, line)
+    field_assignments: list = field(default_factory=list)  # (field, function, line, struct)
     drops: list = field(default_factory=list)
     branches: list = field(default_factory=list)  # if/switch statements, for parameter guards
     gotos: list = field(default_factory=list)  # (goto cursor)
@@ -269,7 +272,7 @@ def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
-    """ops->ndo_start_xmit = my_xmit: a function pointer stored in a known ops field."""
+    """ops->ndo_start_xmit = my_xmit: a function pointer stored in a struct field."""
     kids = list(c.get_children())
     if len(kids) != 2 or kids[0].kind != K.MEMBER_REF_EXPR:
         return
@@ -277,7 +280,8 @@ def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
     while rhs.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(rhs.get_children())) == 1:
         rhs = next(rhs.get_children())
     if rhs.kind == K.DECL_REF_EXPR and rhs.referenced is not None and rhs.referenced.kind == K.FUNCTION_DECL:
-        w.field_assignments.append((kids[0].spelling, rhs.spelling, ctx.where(c.location)[1]))
+        w.field_assignments.append((kids[0].spelling, rhs.spelling, ctx.where(c.location)[1],
+                                    struct_of_field(kids[0].referenced)))
 
 
 def operator(c: ci.Cursor, ctx: TUContext) -> str | None:
@@ -334,6 +338,8 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     ff.calls, regs = analyse_function(fn, body, file, ctx, w, sites, site_calls, env, ctx.context_catalog)
     ff.drops = w.drops
     facts.registrations += regs
+    facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
+                              for field, target, line, struct in w.field_assignments if struct]
     _labels(body, ff, ctx)
     _gotos(w, ff, sites, branches, ctx)
     for call, anc in w.cache_creates:

@@ -14,6 +14,9 @@ static inline int request_irq(unsigned int irq, irq_handler_t handler, unsigned 
 struct timer_list { void (*function)(struct timer_list *); };
 void __init_timer(struct timer_list *timer, void (*func)(struct timer_list *), unsigned int flags);
 #define timer_setup(timer, callback, flags)	__init_timer((timer), (callback), (flags))
+enum hrtimer_restart { HRTIMER_NORESTART, HRTIMER_RESTART };
+struct hrtimer { enum hrtimer_restart (*function)(struct hrtimer *); };
+void hrtimer_init(struct hrtimer *timer, int clock_id, int mode);
 struct tasklet_struct { void (*callback)(struct tasklet_struct *); };
 void tasklet_setup(struct tasklet_struct *t, void (*callback)(struct tasklet_struct *));
 struct rcu_head { void (*func)(struct rcu_head *); };
