@@ -39,7 +39,10 @@ def allows(guards: dict, consts: dict) -> bool:
         if param not in consts:
             continue
         v = consts[param]
-        if "truth" in cond and bool(v) != cond["truth"]:
+        if "mask" in cond:
+            if bool(v & cond["mask"]) != cond["truth"]:
+                return False
+        elif "truth" in cond and bool(v) != cond["truth"]:
             return False
         if "in" in cond and v not in cond["in"]:
             return False

@@ -33,6 +33,8 @@ def _lib():
         ("clang_EvalResult_getAsLongLong", [ctypes.c_void_p], ctypes.c_longlong),
         ("clang_EvalResult_dispose", [ctypes.c_void_p], None),
         ("clang_getFileName", [ctypes.c_void_p], ci._CXString),
+        ("clang_getCursorBinaryOperatorKind", [ci.Cursor], ctypes.c_int),  # libclang >= 17
+        ("clang_getCursorUnaryOperatorKind", [ci.Cursor], ctypes.c_int),
     ):
         fn = getattr(lib, name)
         fn.argtypes = argtypes
@@ -91,3 +93,17 @@ def evaluate_int(cursor: ci.Cursor) -> int | None:
         return int(lib.clang_EvalResult_getAsLongLong(res))
     finally:
         lib.clang_EvalResult_dispose(res)
+
+
+# CXBinaryOperatorKind / CXUnaryOperatorKind (clang-c/Index.h, LLVM 17): the ones gfplint tests for.
+BINARY_AND, BINARY_LAND = 17, 20
+UNARY_LNOT = 10
+
+
+def binary_operator(cursor: ci.Cursor) -> int:
+    """The operator of a BINARY_OPERATOR cursor, also inside macro expansions (where its text is not)."""
+    return _lib().clang_getCursorBinaryOperatorKind(cursor)
+
+
+def unary_operator(cursor: ci.Cursor) -> int:
+    return _lib().clang_getCursorUnaryOperatorKind(cursor)

@@ -12,6 +12,7 @@ import clang.cindex as ci
 from ..context_catalog import ContextCatalog, Section
 from ..facts import CallFacts, FieldFunction, Registration, Site
 from . import cfg
+from . import clangutil as cu
 from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
 
 K = ci.CursorKind
@@ -210,6 +211,8 @@ def _literal(a) -> bool:
         node = kids[0]
     if node.kind in _LITERALS:
         return True
+    if node.kind == K.BINARY_OPERATOR:  # MSG_DONTWAIT | MSG_NOSIGNAL
+        return all(_literal(k) for k in node.get_children())
     return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
 
 
@@ -354,6 +357,68 @@ def _param_test(cond: str, params: set):
     return (c, truth) if c in params else None
 
 
+_WRAPPERS = (K.UNEXPOSED_EXPR, K.PAREN_EXPR)
+
+
+def _bare(c):
+    """C without parentheses, implicit casts and likely()/unlikely()'s __builtin_expect."""
+    while True:
+        kids = [k for k in c.get_children() if k.kind != K.TYPE_REF]
+        if c.kind in _WRAPPERS and len(kids) == 1:
+            c = kids[0]
+        elif c.kind == K.CALL_EXPR and c.spelling == "__builtin_expect" and kids:
+            c = next(iter(c.get_arguments()), kids[0])
+        else:
+            return c
+
+
+def _not_operand(c):
+    """The operand of `!x`, else None."""
+    if c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) == cu.UNARY_LNOT:
+        return _bare(next(c.get_children()))
+    return None
+
+
+def _conjuncts(c) -> list:
+    """The operands of a chain of `&&` (C itself when it is not one); `!!(a && b)` is `a && b`."""
+    c = _bare(c)
+    inner = _not_operand(c)
+    inner = _not_operand(inner) if inner is not None else None
+    if inner is not None:
+        c = inner
+    if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_LAND:
+        a, b = list(c.get_children())
+        return _conjuncts(a) + _conjuncts(b)
+    return [c]
+
+
+def cond_tests(cond, params: set, ctx) -> list:
+    """(param, condition) pairs that must hold for COND to be true: `p`, `!p`, `p & MASK`, `!(p & MASK)`,
+    each possibly one operand of `&&` (`if ((flags & MSG_ZEROCOPY) && length)`)."""
+    out = []
+    for c in _conjuncts(cond):
+        truth = True
+        while (inner := _not_operand(c)) is not None:
+            truth, c = not truth, inner
+        if c.kind == K.DECL_REF_EXPR and c.spelling in params:
+            out.append((c.spelling, {"truth": truth}))
+        elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_AND:
+            a, b = (_bare(k) for k in c.get_children())
+            if a.kind == K.DECL_REF_EXPR and a.spelling in params:
+                mask = cu.evaluate_int(b)
+                if mask is not None:
+                    out.append((a.spelling, {"mask": mask, "truth": truth}))
+    return out
+
+
+def _negated(tests: list) -> list:
+    """The conditions for COND to be false: known only when COND is a single test."""
+    if len(tests) != 1:
+        return []
+    p, cond = tests[0]
+    return [(p, dict(cond, truth=not cond["truth"]))]
+
+
 def _terminates(stmt) -> bool:
     if stmt.kind in (K.RETURN_STMT, K.GOTO_STMT):
         return True
@@ -368,15 +433,19 @@ def _guard_statements(walk, params: set, ctx) -> set:
     out = set()
     for c in walk.branches:
         kids = list(c.get_children())
-        if kids and _param_test(ctx.text(kids[0]) or "", params):
+        if not kids:
+            continue
+        if c.kind == K.SWITCH_STMT and _param_test(ctx.text(kids[0]) or "", params):
+            out.add(c.hash)
+        elif c.kind == K.IF_STMT and cond_tests(kids[0], params, ctx):
             out.add(c.hash)
     return out
 
 
 def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
     """Parameters whose value decides whether CALL runs: `if (!nofail) return ...;` before it, an
-    enclosing `if (p)`, or `switch (p) { case A: ... }` around it.  Values: {"truth": bool} or
-    {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
+    enclosing `if (p)` or `if ((flags & F) && ...)`, or `switch (p) { case A: ... }` around it.  Values:
+    {"truth": bool}, {"mask": int, "truth": bool} ((p & mask) != 0) or {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
     guards = {}
     chain = list(anc) + [call]
     for i, a in enumerate(chain[:-1]):
@@ -387,11 +456,11 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
             continue
         if a.kind == K.IF_STMT:
             kids = list(a.get_children())
-            test = _param_test(ctx.text(kids[0]) or "", params) if kids else None
-            if test and len(kids) > 1 and child == kids[1]:
-                guards[test[0]] = {"truth": test[1]}
-            elif test and len(kids) > 2 and child == kids[2]:
-                guards[test[0]] = {"truth": not test[1]}
+            tests_ = cond_tests(kids[0], params, ctx) if kids else []
+            if len(kids) > 1 and child == kids[1]:
+                guards.update(tests_)
+            elif len(kids) > 2 and child == kids[2]:
+                guards.update(_negated(tests_))
         elif a.kind == K.SWITCH_STMT:
             kids = list(a.get_children())
             param = _param_test(ctx.text(kids[0]) or "", params) if kids else None
@@ -407,9 +476,7 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
                     continue
                 kids = list(stmt.get_children())
                 if len(kids) == 2 and _terminates(kids[1]):
-                    test = _param_test(ctx.text(kids[0]) or "", params)
-                    if test:
-                        guards[test[0]] = {"truth": not test[1]}
+                    guards.update(_negated(cond_tests(kids[0], params, ctx)))
     return guards
 
 
