@@ -285,8 +285,10 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
             idx = reg.arg
             if isinstance(idx, int):
                 cands = [args[idx]] if -len(args) <= idx < len(args) else []
+            elif idx == "notifier":  # &my_nb, where `struct notifier_block my_nb = { .notifier_call = f }`
+                cands = [ctx.var_functions.get(a.strip().lstrip("&").strip(), {}).get("notifier_call") for a in args]
             else:
-                cands = args  # "fn"/"notifier": whichever argument names a function
+                cands = args  # "fn": whichever argument names a function
             for a in cands:
                 target = _function_ref(a, ctx.function_names)
                 if target and (target, reg.context, line) not in seen:

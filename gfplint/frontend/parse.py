@@ -59,6 +59,7 @@ class TUContext:
     insts: dict = field(default_factory=dict)  # (file, start offset) -> Instantiation
     inst_list: list = field(default_factory=list)
     context_catalog: ContextCatalog | None = None
+    var_functions: dict = field(default_factory=dict)  # file-scope variable -> {field: function} (notifier blocks)
     ctx_insts: dict = field(default_factory=dict)  # (file, start) -> (name, start, end): lock/scope/registration macros
     function_names: set = field(default_factory=set)
 
@@ -151,6 +152,8 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
         regs, fields = file_scope_registrations(v, ctx, ctx.context_catalog)
         facts.registrations += regs
         facts.field_functions += fields
+        if fields:
+            ctx.var_functions[v.spelling] = {ff.field: ff.function for ff in fields}
     seen = set()
     for fn in functions:
         key = (ctx.where(fn.location)[0], fn.spelling)

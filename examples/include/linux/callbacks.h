@@ -11,6 +11,14 @@ static inline int request_irq(unsigned int irq, irq_handler_t handler, unsigned 
 {
 	return request_threaded_irq(irq, handler, NULL, flags, name, dev);
 }
+struct device;
+int devm_request_threaded_irq(struct device *dev, unsigned int irq, irq_handler_t handler,
+			      irq_handler_t thread_fn, unsigned long flags, const char *name, void *dev_id);
+static inline int devm_request_irq(struct device *dev, unsigned int irq, irq_handler_t handler,
+				   unsigned long flags, const char *name, void *dev_id)
+{
+	return devm_request_threaded_irq(dev, irq, handler, NULL, flags, name, dev_id);
+}
 struct timer_list { void (*function)(struct timer_list *); };
 void __init_timer(struct timer_list *timer, void (*func)(struct timer_list *), unsigned int flags);
 #define timer_setup(timer, callback, flags)	__init_timer((timer), (callback), (flags))
@@ -21,11 +29,32 @@ struct tasklet_struct { void (*callback)(struct tasklet_struct *); };
 void tasklet_setup(struct tasklet_struct *t, void (*callback)(struct tasklet_struct *));
 struct rcu_head { void (*func)(struct rcu_head *); };
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *));
+void tasklet_init(struct tasklet_struct *t, void (*func)(unsigned long), unsigned long data);
+struct srcu_struct;
+void call_srcu(struct srcu_struct *ssp, struct rcu_head *head, void (*func)(struct rcu_head *));
+struct irq_work { void (*func)(struct irq_work *); };
+void init_irq_work(struct irq_work *work, void (*func)(struct irq_work *));
+typedef void (*smp_call_func_t)(void *info);
+int smp_call_function_single(int cpu, smp_call_func_t func, void *info, int wait);
+void on_each_cpu_cond(bool (*cond_func)(int cpu, void *info), smp_call_func_t func, void *info, bool wait);
+struct cpumask;
+typedef int (*cpu_stop_fn_t)(void *arg);
+int stop_machine(cpu_stop_fn_t fn, void *data, const struct cpumask *cpus);
+struct notifier_block {
+	int (*notifier_call)(struct notifier_block *nb, unsigned long action, void *data);
+	int priority;
+};
+struct atomic_notifier_head;
+int atomic_notifier_chain_register(struct atomic_notifier_head *nh, struct notifier_block *nb);
+int blocking_notifier_chain_register(struct atomic_notifier_head *nh, struct notifier_block *nb);
 struct work_struct { void (*func)(struct work_struct *); };
 #define INIT_WORK(_work, _func)	do { (_work)->func = (_func); } while (0)
+struct delayed_work { struct work_struct work; };
+#define INIT_DELAYED_WORK(_work, _func)	INIT_WORK(&(_work)->work, (_func))
 struct task_struct;
 struct task_struct *kthread_create_on_node(int (*threadfn)(void *data), void *data, int node, const char *namefmt, ...);
 #define kthread_run(threadfn, data, namefmt, ...) kthread_create_on_node(threadfn, data, -1, namefmt, ##__VA_ARGS__)
+#define kthread_create(threadfn, data, namefmt, arg...) kthread_create_on_node(threadfn, data, -1, namefmt, ##arg)
 struct napi_struct { int weight; };
 struct net_device;
 void netif_napi_add(struct net_device *dev, struct napi_struct *napi, int (*poll)(struct napi_struct *, int));
