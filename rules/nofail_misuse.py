@@ -1,4 +1,5 @@
 """nofail-misuse: __GFP_NOFAIL where it cannot be honoured."""
+from gfplint.callgraph import through_field
 from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
@@ -64,9 +65,13 @@ def check(prog, catalog):
         if not why:
             continue
         s = r.site
+        path = r.atomic or r.noreclaim or []
+        low = through_field(path)  # --through-fields: the path guesses a member pointer's target
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,
-            f"{s.api}() uses __GFP_NOFAIL but {'; and '.join(why)}",
-            {"verdict": r.verdict, "flags": s.masks, "api": s.api, "problems": why},
-            path=r.atomic or r.noreclaim or [], api=s.api, call=s.call,
+            f"{s.api}() uses __GFP_NOFAIL but {'; and '.join(why)}"
+            + ("; the path goes through a struct member pointer (lower confidence)" if low else ""),
+            {"verdict": r.verdict, "flags": s.masks, "api": s.api, "problems": why,
+             "confidence": "low" if low else "high"},
+            path=path, api=s.api, call=s.call,
         )
