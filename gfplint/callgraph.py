@@ -73,6 +73,37 @@ class Contexts:
     kinds: dict = field(default_factory=dict)  # function id -> {kind: witness}
     graph: nx.MultiDiGraph | None = None
     resolved_pointers: int = 0
+    boot: set = field(default_factory=set)  # functions that run only in early boot, under GFP_BOOT_MASK
+
+
+def boot_only(g, entries, registrations) -> set:
+    """The boot entries (start_kernel) and every function all of whose callers are boot-only
+    (greatest fixed point).  Until kernel_init_freeable() sets gfp_allowed_mask to __GFP_BITS_MASK,
+    the page and slab allocators strip __GFP_DIRECT_RECLAIM from every request (mm/page_alloc.c:
+    gfp_allowed_mask = GFP_BOOT_MASK), so start_kernel()'s interrupts-off stretch cannot make an
+    allocation sleep.  Functions also registered as callbacks run later too: never boot-only."""
+    names = set(entries)
+    if not names:
+        return set()
+    roots = {n for n in g if g.nodes[n]["facts"].name in names}
+    if not roots:
+        return set()
+    registered = {r.function for r in registrations}
+    reach = set(roots)  # only functions start_kernel() reaches (a recursive pair called from nowhere is not)
+    work = deque(roots)
+    while work:
+        for x in g.successors(work.popleft()):
+            if x not in reach:
+                reach.add(x)
+                work.append(x)
+    boot = roots | {n for n in reach if g.nodes[n]["facts"].name not in registered}
+    work = deque(boot - roots)
+    while work:
+        n = work.popleft()
+        if n in boot and any(caller not in boot for caller in g.predecessors(n)):
+            boot.discard(n)
+            work.extend(x for x in g.successors(n) if x in boot and x not in roots)
+    return boot
 
 
 def build_graph(functions: dict, registrations: list, field_functions: list | None = None) -> nx.MultiDiGraph:
@@ -141,8 +172,9 @@ def _atomic_tokens(call) -> list:
     return [t for t in call.held]
 
 
-def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple) -> Contexts:
+def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple, boot_entries=()) -> Contexts:
     ctx = Contexts(graph=g)
+    ctx.boot = boot_only(g, boot_entries, registrations)
     _propagate_atomic(g, registrations, ctx)
     _propagate_noreclaim(g, ctx)
     _propagate_must(g, ctx)
@@ -200,7 +232,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
     # calls made while an atomic section is held start a witness of their own
     for caller, callee, data in g.edges(data=True):
         c = data["call"]
-        if c.held:
+        if c.held and caller not in ctx.boot:
             fn = g.nodes[caller]["facts"]
             lock = c.held[0]
             consts = callee_consts(c, g.nodes[callee]["facts"].params, {})

@@ -45,6 +45,7 @@ class ContextCatalog:
     registrations: dict = field(default_factory=dict)  # name -> [Registration]
     ops_fields: list = field(default_factory=list)
     user_entry_prefixes: tuple = ()
+    boot_entries: tuple = ()  # run under GFP_BOOT_MASK: their atomic sections cannot make allocations sleep
 
     def macro_names(self) -> set:
         return set(self.enter) | set(self.exit) | set(self.registrations) | {"guard", "scoped_guard"}
@@ -75,10 +76,15 @@ def _merge(cat: ContextCatalog, doc: dict, where: str) -> None:
         for n in e["names"]:
             cat.registrations.setdefault(n, []).append(Registration(n, e["arg"], e["context"], e.get("why", "")))
     cat.ops_fields += _entries(doc, "ops_fields", where, ("fields", "context"))
-    prefixes = doc.get("user_entry_prefixes", [])
-    if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
-        raise ContextCatalogError(f"{where}: 'user_entry_prefixes' must be a list of strings")
-    cat.user_entry_prefixes = cat.user_entry_prefixes + tuple(prefixes)
+    cat.user_entry_prefixes = cat.user_entry_prefixes + _names(doc, "user_entry_prefixes", where)
+    cat.boot_entries = cat.boot_entries + _names(doc, "boot_entries", where)
+
+
+def _names(doc: dict, key: str, where: str) -> tuple:
+    names = doc.get(key, [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ContextCatalogError(f"{where}: '{key}' must be a list of strings")
+    return tuple(names)
 
 
 CONTEXTS = ("atomic", "kthread", "user")

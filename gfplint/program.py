@@ -119,13 +119,13 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
             seen.setdefault(s.key + (s.api,), s)
         for f in tu.functions:
             prog.functions.setdefault((f.file, f.name), f)
-    if user_prefixes is None:
-        from .context_catalog import load_context_catalog
+    from .context_catalog import load_context_catalog
 
-        cat = getattr(catalog, "context", None) or load_context_catalog()
+    cat = getattr(catalog, "context", None) or load_context_catalog()
+    if user_prefixes is None:
         user_prefixes = cat.user_entry_prefixes
     g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
-    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes))
+    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries)
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
     derived = sites
     for _ in range(MAX_WRAPPER_LEVELS):  # a wrapper of a wrapper: its calls are sites too
@@ -177,6 +177,8 @@ def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) 
 
 
 def _atomic_witness(s: Site, node, ctx, g) -> list | None:
+    if node in ctx.boot:
+        return None  # early boot: GFP_BOOT_MASK strips direct reclaim, nothing here can sleep in it
     if s.held:
         cls, key, line, api = s.held[0]
         return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here"),

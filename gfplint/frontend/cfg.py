@@ -89,6 +89,9 @@ class Builder:
         effect = self.cond_effect(cond)
         t_eff = effect[1] if effect and effect[0] else None
         f_eff = effect[1] if effect and not effect[0] else None
+        known = constant_condition(cond)
+        if known is not None:  # if (IS_ENABLED(CONFIG_X)): only one branch exists in this configuration
+            return self.new(calls_in(cond), [(then_entry, t_eff)] if known else [(else_entry, f_eff)])
         return self.new(calls_in(cond), [(then_entry, t_eff), (else_entry, f_eff)])
 
     def cond_effect(self, cond):
@@ -236,6 +239,30 @@ def calls_in(c) -> list:
 # --------------------------------------------------------------------- solving
 
 
+_NOT_CONSTANT = (K.CALL_EXPR, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.ARRAY_SUBSCRIPT_EXPR, K.COMPOUND_STMT)
+
+
+def constant_condition(cond) -> bool | None:
+    """The truth of a condition made only of literals and operators (IS_ENABLED(), sizeof
+    comparisons, `0`), else None.  Enumerators count as constants; any variable, field or call
+    (even one clang could fold) does not: a run-time value must keep both branches."""
+    stack, n = [cond], 0
+    while stack:
+        c = stack.pop()
+        n += 1
+        if n > 64:
+            return None
+        if c.kind in _NOT_CONSTANT:
+            ref = c.referenced if c.kind == K.DECL_REF_EXPR else None
+            if ref is None or ref.kind != K.ENUM_CONSTANT_DECL:
+                return None
+        stack.extend(c.get_children())
+    from .clangutil import evaluate_int
+
+    v = evaluate_int(cond)
+    return None if v is None else bool(v)
+
+
 def _apply_effect(state: State, effect) -> State:
     if effect is None:
         return state
@@ -331,6 +358,13 @@ def _solve(nodes: list[Node], entry: int, classify_event, dropping: frozenset) -
             out = _apply_effect(s, effect)
             old = ins.get(succ)
             new = out if old is None else old.join(out)
+            if dropping and old is not None and succ != entry and INHERITED in new.held \
+                    and (INHERITED not in old.held or INHERITED not in out.held):
+                # A function that drops its caller's lock on one branch only does so because its
+                # caller holds it on that branch only (`if (!debug_pagealloc_enabled())
+                # spin_unlock(&cpa_lock)`, mirroring the caller's conditional lock): after the
+                # merge, the caller's lock is held only if every path kept it.
+                new = State(new.held - {INHERITED}, new.must, new.locked)
             if new != old:
                 ins[succ] = new
                 work.append(succ)

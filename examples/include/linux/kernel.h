@@ -4,6 +4,13 @@
 #include <linux/types.h>
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+/* IS_ENABLED(CONFIG_FOO): 1 when CONFIG_FOO is defined to 1, else 0 (the linux/kconfig.h trick:
+ * a defined option pastes into a placeholder that shifts the 1 into the second argument). */
+#define __opt_placeholder_1		0,
+#define __opt_second(ignored, val, ...)	val
+#define __opt_pick(arg_or_junk)		__opt_second(arg_or_junk 1, 0)
+#define __opt_defined(val)		__opt_pick(__opt_placeholder_##val)
+#define IS_ENABLED(option)		__opt_defined(option)
 #define ENOMEM		12
 #define EINVAL		22
 #define ENOSPC		28

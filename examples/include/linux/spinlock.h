@@ -19,6 +19,9 @@ static inline void spin_unlock_bh(spinlock_t *lock) { _raw_spin_unlock(lock); }
 static inline void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags) { _raw_spin_unlock(lock); }
 static inline int spin_trylock(spinlock_t *lock) { return _raw_spin_trylock(lock); }
 #define spin_lock_irqsave(lock, flags)	do { flags = _raw_spin_lock_irqsave(lock); } while (0)
+void _raw_spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+void local_irq_disable(void);
+void local_irq_enable(void);
 void raw_spin_lock(raw_spinlock_t *lock);
 void raw_spin_unlock(raw_spinlock_t *lock);
 void read_lock(rwlock_t *lock);
