@@ -49,15 +49,26 @@ def allows(guards: dict, consts: dict) -> bool:
     return True
 
 
+GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)
+
+
 def callee_consts(call, callee_params: list, consts: dict) -> dict:
-    """Parameter values the callee knows: constants passed, or the caller's known values passed through."""
+    """Parameter values the callee knows: constants passed, or the caller's known values passed
+    through; for gfp_t parameters, the masks passed (`gfp:flags` -> list of masks)."""
     out = {}
     for i, p in enumerate(callee_params):
         k = str(i)
         if k in call.const_args:
             out[p] = call.const_args[k]
-        elif k in call.arg_params and call.arg_params[k] in consts:
-            out[p] = consts[call.arg_params[k]]
+        elif k in call.arg_params and call.arg_params[k].lstrip("!") in consts:
+            passed = call.arg_params[k]
+            v = consts[passed.lstrip("!")]
+            out[p] = int(not v) if passed.startswith("!") else v
+        gfp = call.gfp_args.get(k)
+        if isinstance(gfp, list):
+            out[GFP_PREFIX + p] = gfp
+        elif isinstance(gfp, dict) and GFP_PREFIX + gfp.get("param", "") in consts:
+            out[GFP_PREFIX + p] = consts[GFP_PREFIX + gfp["param"]]
     return out
 
 

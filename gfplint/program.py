@@ -33,6 +33,7 @@ class SiteResult:
     kinds: dict = field(default_factory=dict)  # task kind (kthread, user) -> witness steps
     alloc_only: bool = True  # the failure value means only "allocation failed"
     gfp_from: list = field(default_factory=list)  # callers whose gfp_t argument gave the masks
+    atomic_masks: list | None = None  # for a gfp_t-parameter site: the masks on its atomic path ([]: unknown)
 
     @property
     def masks(self):
@@ -171,26 +172,47 @@ def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) 
                    alloc_only=api.alloc_only if api is not None else True, gfp_from=gfp_from)
     if masks is not None and s.masks is None:
         r.site = replace(s, masks=[sorted(m) for m in masks])
-    r.atomic = _atomic_witness(s, node, ctx, g)
+    r.atomic, consts = _atomic_witness(s, node, ctx, g)
+    if r.atomic is not None and s.gfp_params and s.masks is None:
+        adds = frozenset(api.adds) if api is not None else frozenset()
+        r.atomic_masks = _masks_on_path(s, consts, kernel, adds)
     r.kinds = {k: w for k, w in ctx.kinds.get(node, {}).items()} if node else {}
     return r
 
 
-def _atomic_witness(s: Site, node, ctx, g) -> list | None:
+def _atomic_witness(s: Site, node, ctx, g) -> tuple:
+    """(witness steps, known parameter values on that path), or (None, {}) when no atomic context
+    reaches the site.  A site whose mask is a gfp_t parameter prefers a path that knows the mask."""
     if node in ctx.boot:
-        return None  # early boot: GFP_BOOT_MASK strips direct reclaim, nothing here can sleep in it
+        return None, {}  # early boot: GFP_BOOT_MASK strips direct reclaim, nothing here can sleep in it
     if s.held:
         cls, key, line, api = s.held[0]
         return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here"),
-                callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")]
+                callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")], {}
     if node is None or node not in ctx.atomic:
-        return None
+        return None, {}
     if not s.inherits:
-        return None  # the function released its caller's lock before this site
-    for consts, path in ctx.atomic_states.get(node, []):
-        if callgraph.allows(s.guards, consts):
-            return path + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")]
-    return None
+        return None, {}  # the function released its caller's lock before this site
+    states = [(c, p) for c, p in ctx.atomic_states.get(node, []) if callgraph.allows(s.guards, c)]
+    if s.gfp_params:
+        states.sort(key=lambda cp: not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params))
+    for consts, path in states:
+        return path + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")], consts
+    return None, {}
+
+
+def _masks_on_path(s: Site, consts: dict, kernel: str, adds: frozenset) -> list:
+    """The site's masks given the gfp_t values its atomic path passes ([] when the path does not
+    say: the mask that makes the site sleep may come from another, non-atomic caller)."""
+    values = {p: consts.get(callgraph.GFP_PREFIX + p) for p in s.gfp_params}
+    if any(v is None for v in values.values()):
+        return []
+    locals_ = {p: [("=", "|".join(sorted(m)) or "0") for m in ms] for p, ms in values.items()}
+    try:
+        masks = eval_gfp(s.gfp or "", GfpEnv(flag_layout(kernel), locals_))
+    except Unresolved:
+        return []
+    return [sorted(set(m) | adds) for m in masks]
 
 
 def _compatible(call, facts, guards: dict) -> bool:

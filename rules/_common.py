@@ -5,12 +5,13 @@ from gfplint.findings import Finding
 from gfplint.model.flags import describe
 
 
-def mask_text(r, kernel: str) -> str:
+def mask_text(r, kernel: str, masks=None) -> str:
+    """The site's possible masks, spelled; MASKS (when given) replaces them (the atomic path's)."""
     s = r.site
-    if s.masks is None:
+    masks = masks or s.masks
+    if masks is None:
         return s.gfp or "an unresolved mask"
-    spelled = " or ".join(describe(m, kernel) for m in s.masks)
-    return spelled
+    return " or ".join(describe(m, kernel) for m in masks)
 
 
 def size_text(s) -> str:

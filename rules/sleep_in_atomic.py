@@ -40,8 +40,10 @@ CLAIM = Claim(mask_has=("__GFP_DIRECT_RECLAIM",), backends=("page", "kmalloc", "
 
 
 def sleeping(r) -> bool:
-    """Every possible mask may block (a run-time choice with a non-blocking arm is not reported)."""
-    return bool(r.site.masks) and all(blocking(m) for m in r.site.masks)
+    """Every possible mask may block (a run-time choice with a non-blocking arm is not reported).
+    A gfp_t-parameter site is judged by the masks its atomic path passes, not by every caller's."""
+    masks = r.atomic_masks if r.atomic_masks is not None else r.site.masks
+    return bool(masks) and all(blocking(m) for m in masks)
 
 
 def check(prog, catalog):
@@ -58,7 +60,8 @@ def check(prog, catalog):
             how += "; the path goes through a struct member pointer (lower confidence)"
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,
-            f"{s.api}() of {size_text(s)} with {mask_text(r, prog.kernel)} may sleep in direct reclaim, but {how}",
+            f"{s.api}() of {size_text(s)} with {mask_text(r, prog.kernel, r.atomic_masks)} may sleep in direct "
+            f"reclaim, but {how}",
             {"verdict": r.verdict, "flags": s.masks, "api": s.api, "local": local, "hops": _hops(r.atomic),
              "confidence": "low" if low else "high"},
             path=r.atomic, api=s.api, call=s.call,

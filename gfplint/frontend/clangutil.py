@@ -97,7 +97,7 @@ def evaluate_int(cursor: ci.Cursor) -> int | None:
 
 # CXBinaryOperatorKind / CXUnaryOperatorKind (clang-c/Index.h, LLVM 17): the ones gfplint tests for.
 BINARY_AND, BINARY_LAND = 17, 20
-UNARY_LNOT = 10
+UNARY_ADDR_OF, UNARY_LNOT = 5, 10
 
 
 def binary_operator(cursor: ci.Cursor) -> int:

@@ -181,6 +181,8 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
             v = evaluate_int(a)
             if v is not None:
                 cf.const_args[str(i)] = v
+        elif _address_of(a):
+            cf.const_args[str(i)] = 1  # &obj->field is never NULL: enough for `if (p)` guards
     for i, t in enumerate(_param_types(call)):
         if i >= len(args):
             break
@@ -217,15 +219,22 @@ def _literal(a) -> bool:
 
 
 def _arg_params(call, params: set) -> dict:
-    """Arguments that are the caller's own parameters, passed through unchanged."""
+    """Arguments that are the caller's own parameters, passed through unchanged ("p") or negated
+    ("!p": `add_ptr_to_bulk_krc_lock(..., !head)`)."""
     out = {}
     for i, a in enumerate(call.get_arguments()):
-        node = a
-        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(node.get_children())) == 1:
-            node = next(node.get_children())
+        node, neg = _bare(a), ""
+        inner = _not_operand(node)
+        if inner is not None:
+            node, neg = inner, "!"
         if node.kind == K.DECL_REF_EXPR and node.spelling in params:
-            out[str(i)] = node.spelling
+            out[str(i)] = neg + node.spelling
     return out
+
+
+def _address_of(a) -> bool:
+    node = _bare(a)
+    return node.kind == K.UNARY_OPERATOR and cu.unary_operator(node) == cu.UNARY_ADDR_OF
 
 
 def _gfp_arg(text, env: GfpEnv, node, ctx):
