@@ -142,6 +142,7 @@ class FunctionFacts:
     params: list = field(default_factory=list)  # parameter names, in order
     calls: list[CallFacts] = field(default_factory=list)
     drops: list = field(default_factory=list)  # locks it unlocks without locking them: its caller's
+    releases: list = field(default_factory=list)  # lock classes it returns with released (an unlock wrapper)
 
 
 @dataclass

@@ -27,6 +27,14 @@ def _guard_section(name: str) -> Section:
     return s
 
 
+def _release_section(name: str, cls: str) -> Section:
+    key = (name, cls)
+    s = _GUARD_SECTION.get(key)
+    if s is None:
+        s = _GUARD_SECTION[key] = Section(name, cls, None)
+    return s
+
+
 class Classifier:
     """Which calls open or close a section, as the programmer wrote them (macro or function)."""
 
@@ -73,6 +81,10 @@ class Classifier:
             sec = self.cat.exit.get(name)
             if sec is not None:
                 return ("exit", sec, self._key(call, args, sec.key), line, name, 0)
+        released = self.ctx.releases.get(call.spelling)
+        if released:  # an unlock wrapper of this TU: releases whichever lock of that class is held
+            return ("exit", _release_section(call.spelling, released[0]), "", self.ctx.where(call.location)[1],
+                    call.spelling, 0)
         return None
 
     def condition(self, call):
@@ -125,7 +137,21 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
+    walk.releases = _releases(builder.nodes, clf, dropping, ins.get(0)) if dropping else []
     return calls, regs
+
+
+def _releases(nodes, clf, dropping: frozenset, at_exit) -> list:
+    """Lock classes the function unlocks for its caller and does not retake before it returns
+    (a drop-and-retake helper keeps its caller's lock: it is not an unlock wrapper)."""
+    classes = set()
+    for node in nodes:
+        for kind, call in node.events:
+            ev = clf.event(call) if kind == "call" else None
+            if ev is not None and ev[0] == "exit" and not ev[1].scope and ev[2] in dropping:
+                classes.add(ev[1].cls)
+    held = at_exit.held if at_exit is not None else frozenset()
+    return sorted(c for c in classes if not any(t.cls == c and t != cfg.INHERITED for t in held))
 
 
 # ------------------------------------------------------------------- calls

@@ -60,6 +60,7 @@ class TUContext:
     inst_list: list = field(default_factory=list)
     context_catalog: ContextCatalog | None = None
     var_functions: dict = field(default_factory=dict)  # file-scope variable -> {field: function} (notifier blocks)
+    releases: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns released
     ctx_insts: dict = field(default_factory=dict)  # (file, start) -> (name, start, end): lock/scope/registration macros
     function_names: set = field(default_factory=set)
 
@@ -154,14 +155,35 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
         facts.field_functions += fields
         if fields:
             ctx.var_functions[v.spelling] = {ff.field: ff.function for ff in fields}
-    seen = set()
+    done: dict = {}
     for fn in functions:
         key = (ctx.where(fn.location)[0], fn.spelling)
-        if key in seen:
-            continue
-        seen.add(key)
-        _function(fn, ctx, facts)
+        if key not in done:
+            done[key] = (fn, _function_facts(fn, ctx, facts.tu))
+    _with_release_wrappers(done, ctx)
+    for _, one in done.values():
+        for name in ("sites", "functions", "registrations", "field_functions", "caches"):
+            getattr(facts, name).extend(getattr(one, name))
     return facts
+
+
+def _function_facts(fn: ci.Cursor, ctx: TUContext, tu: str) -> TUFacts:
+    one = TUFacts(tu=tu)
+    _function(fn, ctx, one)
+    return one
+
+
+def _with_release_wrappers(done: dict, ctx: TUContext) -> None:
+    """Functions of this TU that return having released their caller's lock (`/* drops
+    pi_state->pi_mutex.wait_lock */ wake_futex_pi()`) are unlocks for their callers: analyse the
+    callers again with calls to them as exits (kernel/futex/pi.c futex_unlock_pi())."""
+    releases = {f.name: f.releases for _, one in done.values() for f in one.functions if f.releases}
+    if not releases:
+        return
+    ctx.releases = releases
+    for key, (fn, one) in done.items():
+        if any(c.callee in releases for f in one.functions for c in f.calls):
+            done[key] = (fn, _function_facts(fn, ctx, one.tu))
 
 
 def _diagnostics(tu, ctx: TUContext, facts: TUFacts) -> None:
@@ -207,6 +229,7 @@ class FunctionWalk:
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
     field_assignments: list = field(default_factory=list)  # (field, function, line, struct)
     drops: list = field(default_factory=list)
+    releases: list = field(default_factory=list)  # lock classes of the caller it returns released
     branches: list = field(default_factory=list)  # if/switch statements, for parameter guards
     gotos: list = field(default_factory=list)  # (goto cursor)
     gfp_params: set = field(default_factory=set)
@@ -340,6 +363,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     _macro_registrations(body, file, ctx, w)
     ff.calls, regs = analyse_function(fn, body, file, ctx, w, sites, site_calls, env, ctx.context_catalog)
     ff.drops = w.drops
+    ff.releases = w.releases
     facts.registrations += regs
     facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
                               for field, target, line, struct in w.field_assignments if struct]
