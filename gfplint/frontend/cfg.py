@@ -51,8 +51,9 @@ class Node:
 class Builder:
     """Backward construction: stmt(c, next) returns the entry node of C, which continues to NEXT."""
 
-    def __init__(self, classify_call):
+    def __init__(self, classify_call, noreturn=None):
         self.classify_call = classify_call  # cursor -> (Section, key, line, api) | None, for conditions
+        self.noreturn = noreturn or (lambda call: False)  # call cursor -> the callee never returns
         self.nodes: list[Node] = [Node()]  # node 0: function exit
         self.labels: dict = {}
         self.breaks: list = []
@@ -73,7 +74,10 @@ class Builder:
         handler = _HANDLERS.get(k)
         if handler is not None:
             return handler(self, c, nxt)
-        return self.new(calls_in(c), [(nxt, None)])
+        calls = calls_in(c)
+        if any(self.noreturn(call) for _, call in calls):
+            return self.new(calls, [])  # do_task_dead(), panic(): the path ends here
+        return self.new(calls, [(nxt, None)])
 
     def compound(self, c, nxt: int) -> int:
         end = self.new([("release", c.hash)], [(nxt, None)])

@@ -96,6 +96,18 @@ class Classifier:
         return None
 
 
+def _noreturn(call, ctx) -> bool:
+    """The callee is declared __noreturn (do_task_dead, panic, BUG's __builtin_unreachable), memoized per TU."""
+    name = call.spelling
+    known = ctx.noreturn.get(name)
+    if known is None:
+        ref = call.referenced
+        known = name == "__builtin_unreachable" or (
+            ref is not None and "__attribute__((noreturn))" in ref.type.spelling)
+        ctx.noreturn[name] = known
+    return known
+
+
 def _token_list(state: cfg.State, scope: bool) -> list:
     return sorted([t.cls, t.key, t.line, t.api] for t in state.held if t.scope == scope and t != cfg.INHERITED)
 
@@ -111,7 +123,7 @@ def _scopes_may(state: cfg.State) -> list:
 def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, env: GfpEnv, cat: ContextCatalog):
     """Fill the sites' context fields; return (CallFacts list, Registration list)."""
     clf = Classifier(ctx, cat, file, walk.guard_owners)
-    builder = cfg.Builder(clf.condition)
+    builder = cfg.Builder(clf.condition, lambda call: _noreturn(call, ctx))
     entry = builder.stmt(body, 0)
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)

@@ -61,6 +61,7 @@ class TUContext:
     context_catalog: ContextCatalog | None = None
     var_functions: dict = field(default_factory=dict)  # file-scope variable -> {field: function} (notifier blocks)
     releases: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns released
+    noreturn: dict = field(default_factory=dict)  # callee name -> declared __noreturn (CFG paths end there)
     ctx_insts: dict = field(default_factory=dict)  # (file, start) -> (name, start, end): lock/scope/registration macros
     function_names: set = field(default_factory=set)
 
