@@ -262,9 +262,11 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
         fn = g.nodes[n]["facts"]
         for _, callee, data in g.out_edges(n, data=True):
             c = data["call"]
-            # passed on only through calls made before the caller's lock is dropped (inherits)
-            # and that the known argument values let run (guards)
-            if not c.inherits or not allows(c.guards, consts):
+            # passed on only through calls made before the caller's lock is dropped (inherits),
+            # not after a call that always may sleep (there, mutex_lock() would be the first bug:
+            # the path is not one the kernel takes in atomic context), and that the known argument
+            # values let run (guards)
+            if not c.inherits or c.slept or not allows(c.guards, consts):
                 continue
             cc = callee_consts(c, g.nodes[callee]["facts"].params, consts)
             p2 = path + [edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context")]

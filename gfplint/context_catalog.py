@@ -46,9 +46,10 @@ class ContextCatalog:
     ops_fields: list = field(default_factory=list)
     user_entry_prefixes: tuple = ()
     boot_entries: tuple = ()  # run under GFP_BOOT_MASK: their atomic sections cannot make allocations sleep
+    sleeps: frozenset = frozenset()  # calls that always may sleep (mutex_lock, might_sleep, msleep, ...)
 
     def macro_names(self) -> set:
-        return set(self.enter) | set(self.exit) | set(self.registrations) | {"guard", "scoped_guard"}
+        return set(self.enter) | set(self.exit) | set(self.registrations) | set(self.sleeps) | {"guard", "scoped_guard"}
 
 
 def _sections(raw: list, where: str) -> dict:
@@ -78,6 +79,7 @@ def _merge(cat: ContextCatalog, doc: dict, where: str) -> None:
     cat.ops_fields += _entries(doc, "ops_fields", where, ("fields", "context"))
     cat.user_entry_prefixes = cat.user_entry_prefixes + _names(doc, "user_entry_prefixes", where)
     cat.boot_entries = cat.boot_entries + _names(doc, "boot_entries", where)
+    cat.sleeps = cat.sleeps | frozenset(_names(doc, "sleeps", where))
 
 
 def _names(doc: dict, key: str, where: str) -> tuple:

@@ -56,6 +56,7 @@ class Site:
     scopes_may: list = field(default_factory=list)  # memalloc scopes open on some path here
     retried: bool = False  # the code loops until this allocation succeeds
     inherits: bool = True  # the caller's atomic context may still hold here (no unmatched unlock before)
+    slept: bool = False  # a call that always may sleep (mutex_lock, might_sleep) runs before it on every path
     guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
@@ -84,6 +85,7 @@ class CallFacts:
     arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter passed through
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
+    slept: bool = False  # a call that always may sleep runs before it on every path of the caller
 
 
 @dataclass

@@ -191,8 +191,8 @@ def _atomic_witness(s: Site, node, ctx, g) -> tuple:
                 callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")], {}
     if node is None or node not in ctx.atomic:
         return None, {}
-    if not s.inherits:
-        return None, {}  # the function released its caller's lock before this site
+    if not s.inherits or s.slept:
+        return None, {}  # the function released its caller's lock, or already slept, before this site
     states = [(c, p) for c, p in ctx.atomic_states.get(node, []) if callgraph.allows(s.guards, c)]
     if s.gfp_params:
         states.sort(key=lambda cp: not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params))

@@ -37,9 +37,11 @@ class State:
     held: frozenset = frozenset()  # may: Tokens open on some path
     must: frozenset = frozenset()  # scope classes open on every path
     locked: frozenset = frozenset()  # (class, lock) taken in this function on every path
+    slept: bool = False  # must: a call that always may sleep (mutex_lock, might_sleep) ran on every path
 
     def join(self, other: "State") -> "State":
-        return State(self.held | other.held, self.must & other.must, self.locked & other.locked)
+        return State(self.held | other.held, self.must & other.must, self.locked & other.locked,
+                     self.slept and other.slept)
 
 
 @dataclass
@@ -280,7 +282,7 @@ def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> 
     tok = Token(section.cls, key, line, api, owner, section.scope)
     must = state.must | {section.cls} if section.scope else state.must
     locked = state.locked if section.scope else state.locked | {(section.cls, key)}
-    return State(state.held | {tok}, must, locked)
+    return State(state.held | {tok}, must, locked, state.slept)
 
 
 INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the caller may hold
@@ -298,13 +300,13 @@ def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) ->
     must = state.must
     if section.scope and not any(t.cls == section.cls for t in held):
         must = must - {section.cls}
-    return State(held, must, state.locked - {(section.cls, key)})
+    return State(held, must, state.locked - {(section.cls, key)}, state.slept)
 
 
 def _release(state: State, owner: int) -> State:
     held = frozenset(t for t in state.held if t.owner != owner)
     must = frozenset(c for c in state.must if any(t.cls == c for t in held))
-    return State(held, must, state.locked) if held != state.held else state
+    return State(held, must, state.locked, state.slept) if held != state.held else state
 
 
 def transfer(state: State, event, classify_event, dropping: frozenset = frozenset()) -> State:
@@ -315,6 +317,8 @@ def transfer(state: State, event, classify_event, dropping: frozenset = frozense
     if hit is None:
         return state
     action, section, key, line, api, owner = hit
+    if action == "sleep":
+        return state if state.slept else State(state.held, state.must, state.locked, True)
     if action == "enter":
         return _enter(state, section, key, line, api, owner)
     return _exit(state, section, key, dropping)
@@ -368,7 +372,7 @@ def _solve(nodes: list[Node], entry: int, classify_event, dropping: frozenset) -
                 # caller holds it on that branch only (`if (!debug_pagealloc_enabled())
                 # spin_unlock(&cpa_lock)`, mirroring the caller's conditional lock): after the
                 # merge, the caller's lock is held only if every path kept it.
-                new = State(new.held - {INHERITED}, new.must, new.locked)
+                new = State(new.held - {INHERITED}, new.must, new.locked, new.slept)
             if new != old:
                 ins[succ] = new
                 work.append(succ)

@@ -81,6 +81,8 @@ class Classifier:
             sec = self.cat.exit.get(name)
             if sec is not None:
                 return ("exit", sec, self._key(call, args, sec.key), line, name, 0)
+            if name in self.cat.sleeps:
+                return ("sleep", None, "", line, name, 0)
         released = self.ctx.releases.get(call.spelling)
         if released:  # an unlock wrapper of this TU: releases whichever lock of that class is held
             return ("exit", _release_section(call.spelling, released[0]), "", self.ctx.where(call.location)[1],
@@ -137,6 +139,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         st = states.get(call.hash, empty)
         site.held = _token_list(st, scope=False)
         site.inherits = _inherits(st)
+        site.slept = st.slept
         site.scopes_must = sorted(st.must)
         site.scopes_may = _scopes_may(st)
     calls = []
@@ -210,7 +213,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     if f != file:
         return None
     cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
-                   inherits=_inherits(st), struct=struct)
+                   inherits=_inherits(st), struct=struct, slept=st.slept)
     args = list(call.get_arguments())
     from .clangutil import evaluate_int
 
