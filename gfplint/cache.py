@@ -237,5 +237,6 @@ def clean(directory: str | os.PathLike) -> int:
 def run_salt(root: str, kernel: str, catalog) -> str:
     """What every entry of one run shares: the catalogs' content and the flag layout."""
     apis = sorted((name, repr(api)) for name, api in catalog.apis.items())
-    context = repr(getattr(catalog, "context", None))  # --context-catalog changes what the front end records
+    ctx = getattr(catalog, "context", None)  # --context-catalog changes what the front end records
+    context = ctx.fingerprint() if ctx is not None else ""
     return _sha(json.dumps([kernel, os.path.abspath(root), apis, context]).encode())

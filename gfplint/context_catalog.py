@@ -48,6 +48,21 @@ class ContextCatalog:
     boot_entries: tuple = ()  # run under GFP_BOOT_MASK: their atomic sections cannot make allocations sleep
     sleeps: frozenset = frozenset()  # calls that always may sleep (mutex_lock, might_sleep, msleep, ...)
 
+    def fingerprint(self) -> str:
+        """The catalog's content as a stable string (cache keys): sets sorted, so that the value does
+        not depend on the process's string hash seed the way repr() of a frozenset does."""
+        def plain(x):
+            if isinstance(x, (set, frozenset)):
+                return sorted(plain(v) for v in x)
+            if isinstance(x, dict):
+                return {str(k): plain(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))}
+            if isinstance(x, (list, tuple)):
+                return [plain(v) for v in x]
+            if hasattr(x, "__dataclass_fields__"):
+                return {f: plain(getattr(x, f)) for f in x.__dataclass_fields__}
+            return x
+        return json.dumps(plain(self), sort_keys=True, default=str)
+
     def macro_names(self) -> set:
         return set(self.enter) | set(self.exit) | set(self.registrations) | set(self.sleeps) | {"guard", "scoped_guard"}
 

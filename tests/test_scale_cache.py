@@ -171,3 +171,17 @@ def test_no_cache_writes_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gfplint", "check", "-I", str(EXAMPLE_INCLUDE),
                            "--fail-on", "never", "a.c"], cwd=tmp_path, capture_output=True, text=True)
     assert (tmp_path / ".gfplint-cache" / "CACHEDIR.TAG").exists()
+
+
+def test_run_salt_does_not_depend_on_the_hash_seed(tmp_path):
+    """The catalogs hold frozensets; a key built from their repr() changed with PYTHONHASHSEED, so
+    every new process missed the whole cache (found on the 2,852-TU run: a 'warm' run re-parsed)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from gfplint.analysis import Inputs, _catalog; from gfplint.cache import run_salt; "
+            "print(run_salt('/tmp', '6.12', _catalog(Inputs([]))))")
+    salts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONHASHSEED=seed)).stdout for seed in ("1", "2", "3")}
+    assert len(salts) == 1 and len(next(iter(salts)).strip()) == 64, salts
