@@ -11,11 +11,9 @@ from functools import lru_cache
 
 import clang.cindex as ci
 
-PARSE_OPTIONS = (
-    ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD  # macro instantiations as written
-    | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES * 0
-    | 0x200  # CXTranslationUnit_KeepGoing: keep parsing after fatal errors (missing headers)
-)
+# No PARSE_DETAILED_PROCESSING_RECORD: its macro cursors (about two thirds of a kernel TU's top-level
+# cursors) made every walk slower; macros as written are read from the source text (parse.Source).
+PARSE_OPTIONS = 0x200  # CXTranslationUnit_KeepGoing: keep parsing after fatal errors (missing headers)
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +37,77 @@ def _lib():
         fn.restype = restype
     lib.clang_getFileName.errcheck = ci._CXString.from_result
     return lib
+
+
+def _visit_child(child, parent, out):
+    out.append(child)
+    return 1  # CXChildVisit_Continue
+
+
+_VISITOR = ci.callbacks["cursor_visit"](_visit_child)
+
+
+# Subtrees the walk could not list (Python's recursion limit on a 10,000-deep expression):
+# parallel.parse_unit_task reports them as one warning on the TU.
+LOST: list = []
+
+
+# Children already listed, by the cursor's bytes (kind and AST pointers: equal cursors have equal
+# bytes, but for a flag on declarations, which at worst costs a second listing).  Handing out the
+# same Cursor objects again also keeps what the bindings memoize on them (spelling, location,
+# extent, type, hash, referenced).  Valid for one translation unit only: parse.py clears it per
+# function (clear_cache), so it holds at most one function body.
+_CACHE: dict = {}
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def children(c: ci.Cursor) -> tuple:
+    """The children of C, as Cursor.get_children() gives them, but as a tuple (never modify it),
+    memoized, and without the bindings' per-child assertion (two extra libclang calls per child:
+    most of a walk's cost)."""
+    key = bytes(c)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    out: list = []
+    try:
+        ci.conf.lib.clang_visitChildren(c, _VISITOR, out)
+    except (RecursionError, ctypes.ArgumentError) as e:  # ctypes wraps it while converting arguments
+        if not isinstance(e, RecursionError) and "RecursionError" not in str(e):
+            raise
+        LOST.append("RecursionError")
+        return ()
+    tu = c._tu
+    for ch in out:
+        ch._tu = tu  # keep the translation unit alive as long as the cursor
+    hit = _CACHE[key] = tuple(out)
+    return hit
+
+
+FUNCTION_DECL = ci.CursorKind.FUNCTION_DECL.value
+VAR_DECL = ci.CursorKind.VAR_DECL.value
+
+
+def _visit_decl(child, parent, out):
+    if child._kind_id == FUNCTION_DECL or child._kind_id == VAR_DECL:
+        out.append(child)
+    return 1
+
+
+_DECL_VISITOR = ci.callbacks["cursor_visit"](_visit_decl)
+
+
+def top_level_decls(tu: ci.TranslationUnit) -> list:
+    """The translation unit's top-level function and variable declarations (not cached: kernel
+    headers make them about 14,000 cursors of which these are most)."""
+    out: list = []
+    ci.conf.lib.clang_visitChildren(tu.cursor, _DECL_VISITOR, out)
+    for ch in out:
+        ch._tu = tu
+    return out
 
 
 class FileNames:

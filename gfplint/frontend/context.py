@@ -12,6 +12,7 @@ import clang.cindex as ci
 from ..context_catalog import ContextCatalog, Section
 from ..facts import CallFacts, Registration, Site
 from . import cfg
+from .clangutil import children
 from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
 
 K = ci.CursorKind
@@ -34,12 +35,13 @@ class Classifier:
         self.cat = cat
         self.file = file
         self.owners = owners  # guard constructor call hash -> owning block hash
+        self._events: dict = {}  # id(call) -> (call, event): the dataflow asks at every iteration
 
     def names(self, call) -> list:
         """(name, written args, line) candidates: the macro instantiation at the call, then the callee."""
         out = []
         f, line, _, off = self.ctx.where(call.location)
-        inst = self.ctx.ctx_insts.get((f, off))
+        inst = self.ctx.macro_at(call, f, off, self.ctx.macro_names) if f is not None else None
         if inst is not None:
             text = self.ctx.source(f).text(inst[1], inst[2])
             sc = split_call(text)
@@ -59,6 +61,14 @@ class Classifier:
 
     def event(self, call):
         """('enter'|'exit', Section, key, line, api, owner) or None; conditional enters are edge effects."""
+        hit = self._events.get(id(call))
+        if hit is not None and hit[0] is call:
+            return hit[1]
+        ev = self._event(call)
+        self._events[id(call)] = (call, ev)
+        return ev
+
+    def _event(self, call):
         m = _GUARD_CTOR.match(call.spelling)
         if m and m.group(1) in self.cat.guards:
             line = self.ctx.where(call.location)[1]
@@ -103,7 +113,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
-    params = [c.spelling for c in fn.get_children() if c.kind == K.PARM_DECL]
+    params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
     pset = set(params)
     tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -134,11 +144,11 @@ def _callee(call) -> str | None:
     ref = call.referenced
     if ref is not None and ref.kind == K.FUNCTION_DECL:
         return ref.spelling
-    kids = list(call.get_children())
+    kids = children(call)
     if kids:
         node = kids[0]
-        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and list(node.get_children()):
-            node = list(node.get_children())[0]
+        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and children(node):
+            node = children(node)[0]
         if node.kind == K.MEMBER_REF_EXPR:
             return "." + node.spelling
     return None
@@ -192,7 +202,7 @@ def _literal(a) -> bool:
     """Worth a constant evaluation (a ctypes round trip): literals, enumerators, -1."""
     node = a
     while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
-        kids = [k for k in node.get_children() if k.kind != K.TYPE_REF]
+        kids = [k for k in children(node) if k.kind != K.TYPE_REF]
         if len(kids) != 1:
             return False
         node = kids[0]
@@ -206,8 +216,8 @@ def _arg_params(call, params: set) -> dict:
     out = {}
     for i, a in enumerate(call.get_arguments()):
         node = a
-        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(node.get_children())) == 1:
-            node = next(node.get_children())
+        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(children(node)) == 1:
+            node = next(iter(children(node)))
         if node.kind == K.DECL_REF_EXPR and node.spelling in params:
             out[str(i)] = node.spelling
     return out
@@ -290,11 +300,11 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> list:
     out = []
     struct = cursor.type.spelling
     f, line, _, _ = ctx.where(cursor.location)
-    stack = list(cursor.get_children())
+    stack = list(children(cursor))
     while stack:
         c = stack.pop()
         if c.kind == K.UNEXPOSED_EXPR:
-            kids = list(c.get_children())
+            kids = children(c)
             if len(kids) == 2 and kids[0].kind == K.MEMBER_REF:
                 target = _decl_ref(kids[1])
                 if target and target in ctx.function_names:
@@ -304,13 +314,13 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> list:
                             out.append(Registration(target, ops["context"], f".{kids[0].spelling} =", ops["why"],
                                                     ctx.rel(f), fline))
                 continue
-        stack.extend(c.get_children())
+        stack.extend(children(c))
     return out
 
 
 def _decl_ref(c) -> str | None:
     while c.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
-        kids = list(c.get_children())
+        kids = children(c)
         if len(kids) != 1:
             return None
         c = kids[0]
@@ -343,7 +353,7 @@ def _terminates(stmt) -> bool:
     if stmt.kind in (K.RETURN_STMT, K.GOTO_STMT):
         return True
     if stmt.kind == K.COMPOUND_STMT:
-        kids = list(stmt.get_children())
+        kids = children(stmt)
         return bool(kids) and kids[-1].kind in (K.RETURN_STMT, K.GOTO_STMT)
     return False
 
@@ -352,7 +362,7 @@ def _guard_statements(walk, params: set, ctx) -> set:
     """Hashes of the if/switch statements that test a parameter (most functions have none)."""
     out = set()
     for c in walk.branches:
-        kids = list(c.get_children())
+        kids = children(c)
         if kids and _param_test(ctx.text(kids[0]) or "", params):
             out.add(c.hash)
     return out
@@ -368,29 +378,29 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
         child = chain[i + 1]
         if a.kind in (K.IF_STMT, K.SWITCH_STMT) and a.hash not in tests:
             continue
-        if a.kind == K.COMPOUND_STMT and not any(st.hash in tests for st in a.get_children()):
+        if a.kind == K.COMPOUND_STMT and not any(st.hash in tests for st in children(a)):
             continue
         if a.kind == K.IF_STMT:
-            kids = list(a.get_children())
+            kids = children(a)
             test = _param_test(ctx.text(kids[0]) or "", params) if kids else None
             if test and len(kids) > 1 and child == kids[1]:
                 guards[test[0]] = {"truth": test[1]}
             elif test and len(kids) > 2 and child == kids[2]:
                 guards[test[0]] = {"truth": not test[1]}
         elif a.kind == K.SWITCH_STMT:
-            kids = list(a.get_children())
+            kids = children(a)
             param = _param_test(ctx.text(kids[0]) or "", params) if kids else None
             if param and param[1] and len(kids) > 1:
                 values = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child)
                 if values is not None:
                     guards[param[0]] = {"in": values}
         elif a.kind == K.COMPOUND_STMT:
-            for stmt in a.get_children():
+            for stmt in children(a):
                 if stmt == child:
                     break
                 if stmt.kind != K.IF_STMT:
                     continue
-                kids = list(stmt.get_children())
+                kids = children(stmt)
                 if len(kids) == 2 and _terminates(kids[1]):
                     test = _param_test(ctx.text(kids[0]) or "", params)
                     if test:
@@ -404,7 +414,7 @@ def _case_values(body, inner, child) -> list | None:
 
     if body.kind != K.COMPOUND_STMT:
         return None
-    stmts = list(body.get_children())
+    stmts = children(body)
     target = inner if inner in stmts else child if child in stmts else None
     if target is None:
         return None
@@ -413,7 +423,7 @@ def _case_values(body, inner, child) -> list | None:
         labels, node = [], st
         while node.kind in (K.CASE_STMT, K.DEFAULT_STMT):
             labels.append(node)
-            kids = list(node.get_children())
+            kids = children(node)
             node = kids[-1] if kids else node
             if not kids or (node.kind == K.CASE_STMT and node is labels[-1]):
                 break
@@ -421,7 +431,7 @@ def _case_values(body, inner, child) -> list | None:
             for lab in labels:
                 if lab.kind == K.DEFAULT_STMT:
                     return None
-                v = evaluate_int(next(lab.get_children()))
+                v = evaluate_int(next(iter(children(lab))))
                 if v is None:
                     return None
                 values.append(v)
