@@ -7,6 +7,7 @@ through ctypes on the same shared library.
 from __future__ import annotations
 
 import ctypes
+import os
 from functools import lru_cache
 
 import clang.cindex as ci
@@ -141,6 +142,43 @@ def expansion(loc: ci.SourceLocation):
 def spelling(loc: ci.SourceLocation):
     """(file handle, line, column, offset) where the token was spelled (a macro argument's own place)."""
     return _loc("clang_getSpellingLocation", loc)
+
+
+_MACRO_BIT = 1 << 31  # SourceLocation raw encoding: set for macro locations
+
+
+class ExpansionFiles:
+    """The expansion file of many locations with few libclang calls.
+
+    A file location's raw encoding (SourceLocation.int_data) is its FileID's start in the source
+    manager's address space plus its offset; each inclusion of a file is one FileID covering
+    [start, start + the file's size].  Each run of top-level declarations from one header costs
+    one libclang call; the others are classified by comparing integers.  Macro locations
+    (token-pasted names, FRONTEND-NOTES trap 1) are asked each time.  The size is the file's on
+    disk (libclang's clang_getFileContents searches every source-manager entry on each call)."""
+
+    def __init__(self, names: "FileNames"):
+        self.names = names
+        self.sizes: dict = {}  # file name -> size in bytes, or None
+        self.last = (1, 0, None)  # (start, end, file name) of the FileID seen last
+
+    def file(self, loc: ci.SourceLocation) -> str | None:
+        raw = loc.int_data
+        start, end, name = self.last
+        if start <= raw <= end:
+            return name
+        h, _, _, off = expansion(loc)
+        name = self.names.name(h)
+        if name is not None and not raw & _MACRO_BIT and off <= raw and os.path.isabs(name):
+            size = self.sizes.get(name, -1)
+            if size == -1:
+                try:
+                    size = self.sizes[name] = os.path.getsize(name)
+                except OSError:
+                    size = self.sizes[name] = None
+            if size is not None and off <= size:
+                self.last = (raw - off, raw - off + size, name)
+        return name
 
 
 CXEval_Int = 1

@@ -154,11 +154,11 @@ def _callee(call) -> str | None:
     return None
 
 
-def _param_types(call):
+def _param_types(call, ctx):
     ref = call.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL:
         return []
-    return [a.type.spelling for a in ref.get_arguments()]
+    return ctx.callee(ref)[0]
 
 
 def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
@@ -178,7 +178,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
             v = evaluate_int(a)
             if v is not None:
                 cf.const_args[str(i)] = v
-    for i, t in enumerate(_param_types(call)):
+    for i, t in enumerate(_param_types(call, ctx)):
         if i >= len(args):
             break
         if "gfp_t" in t:
@@ -190,7 +190,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
                 cf.size_args[str(i)] = v
     text = ctx.text(call)
     cf.call = normalize(text) if text and len(text) < 400 else callee
-    if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call)):
+    if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call, ctx)):
         cf.result = _result_of(call, anc, callee, ctx, fn, file)
     return cf
 
@@ -238,10 +238,12 @@ def _gfp_arg(text, env: GfpEnv, node, ctx):
     return None
 
 
-def _defined_here(call) -> bool:
+def _defined_here(call, ctx) -> bool:
     ref = call.referenced
     if ref is None:
         return False
+    if ref.kind == K.FUNCTION_DECL:
+        return ctx.callee(ref)[1]
     d = ref.get_definition()
     return d is not None
 

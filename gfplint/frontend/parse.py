@@ -145,6 +145,19 @@ class TUContext:
     macro_names: set = field(default_factory=set)  # lock/scope/registration macros (context catalog)
     _function_names: set | None = None
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
+    _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
+
+    def callee(self, ref: ci.Cursor) -> tuple:
+        """(parameter type spellings, has a definition, defined in a header) of the function
+        declaration REF, computed once per declaration in the TU."""
+        key = bytes(ref)
+        hit = self._callees.get(key)
+        if hit is None:
+            d = ref.get_definition()
+            f = self.where(d.location)[0] if d is not None else None
+            hit = self._callees[key] = ([a.type.spelling for a in ref.get_arguments()], d is not None,
+                                        f is not None and not f.endswith(".c"))
+        return hit
 
     @property
     def function_names(self) -> set:
@@ -259,12 +272,13 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
     _diagnostics(tu, ctx, facts)
     facts.headers = sorted({ctx.rel(i.include.name) for i in tu.get_includes()})
     functions, variables = [], []
+    files = cu.ExpansionFiles(ctx.files)
     for c in cu.top_level_decls(tu):
         if c._kind_id == cu.FUNCTION_DECL:
             ctx.function_decls.append(c)
-            if c.is_definition() and ctx.analysed(ctx.where(c.location)[0]):
+            if c.is_definition() and ctx.analysed(files.file(c.location)):
                 functions.append(c)
-        elif ctx.analysed(ctx.where(c.location)[0]):
+        elif ctx.analysed(files.file(c.location)):
             variables.append(c)
     try:
         for v in variables:
@@ -383,11 +397,7 @@ def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
     ref = c.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL:
         return False
-    d = ref.get_definition()
-    if d is None:
-        return False
-    f = ctx.where(d.location)[0]
-    return f is not None and not f.endswith(".c")
+    return ctx.callee(ref)[2]
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
