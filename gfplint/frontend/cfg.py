@@ -221,6 +221,9 @@ def _is_not(c) -> bool:
     return bool(toks) and toks[0].spelling == "!"
 
 
+_CALL_EXPR = K.CALL_EXPR.value
+
+
 def calls_in(c) -> list:
     """Calls in evaluation order (arguments before the call)."""
     out = []
@@ -228,7 +231,7 @@ def calls_in(c) -> list:
     def visit(x):
         for ch in children(x):
             visit(ch)
-        if x.kind == K.CALL_EXPR:
+        if x._kind_id == _CALL_EXPR:
             out.append(("call", x))
 
     visit(c)

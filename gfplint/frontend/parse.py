@@ -146,6 +146,7 @@ class TUContext:
     _function_names: set | None = None
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
+    _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
     def callee(self, ref: ci.Cursor) -> tuple:
         """(parameter type spellings, has a definition, defined in a header) of the function
@@ -166,8 +167,14 @@ class TUContext:
             self._function_names = {c.spelling for c in self.function_decls}
         return self._function_names
 
+    def _relpath(self, path: str) -> str:
+        rel = self._rels.get(path)
+        if rel is None:
+            rel = self._rels[path] = os.path.relpath(path, self.root)
+        return rel
+
     def rel(self, path: str) -> str:
-        rel = os.path.relpath(path, self.root)
+        rel = self._relpath(path)
         return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
     def analysed(self, path: str | None) -> bool:
@@ -176,7 +183,7 @@ class TUContext:
             return False
         if path == self.unit.file:
             return True
-        return not os.path.relpath(path, self.root).startswith("..")
+        return not self._relpath(path).startswith("..")
 
     def source(self, path: str) -> Source:
         src = self.sources.get(path)
@@ -343,12 +350,15 @@ class FunctionWalk:
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
 
 
+_KINDS = {k.value: k for k in ci.CursorKind.get_all_kinds()}
+
+
 def _is_gfp_type(t: ci.Type) -> bool:
     return "gfp_t" in t.spelling
 
 
 def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
-    k = c.kind
+    k = _KINDS.get(c._kind_id) or c.kind  # CursorKind without the bindings' checked lookup
     if k == K.CALL_EXPR and c.spelling.lstrip("_").startswith("kmem_cache_create"):
         w.cache_creates.append((c, list(anc)))
     if k == K.CALL_EXPR and ctx.catalog.lookup(c.spelling) is not None:
