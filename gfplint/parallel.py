@@ -62,6 +62,9 @@ def parse_unit_task(unit, root, catalog, kernel) -> dict:
         facts = parse_unit(unit, root, catalog, layout(kernel))
     finally:
         sys.unraisablehook = previous
+    from .frontend.clangutil import LOST
+
+    lost += LOST
     if lost:
         kinds = ", ".join(sorted(set(lost)))
         facts.diagnostics.append(Diagnostic(facts.tu, 0, 0, "warning",

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import clang.cindex as ci
 
+from .clangutil import children
+
 K = ci.CursorKind
 MAX_ITERATIONS = 20000
 MAX_TOKENS = 16  # bound on held sections tracked per state (pathological macro soups)
@@ -83,12 +85,12 @@ class Builder:
 
     def compound(self, c, nxt: int) -> int:
         end = self.new([("release", c.hash)], [(nxt, None)])
-        for child in reversed(list(c.get_children())):
+        for child in reversed(children(c)):
             end = self.stmt(child, end)
         return end
 
     def if_(self, c, nxt: int) -> int:
-        kids = list(c.get_children())
+        kids = children(c)
         cond = kids[0]
         then_entry = self.stmt(kids[1], nxt) if len(kids) > 1 else nxt
         else_entry = self.stmt(kids[2], nxt) if len(kids) > 2 else nxt
@@ -115,12 +117,12 @@ class Builder:
                     return (not negated, ("enter",) + hit)
                 if hit is not None and hit[0].conditional_zero:
                     return (negated, ("enter",) + hit)
-                kids = [x for x in node.get_children() if x.kind != K.DECL_REF_EXPR]
+                kids = [x for x in children(node) if x.kind != K.DECL_REF_EXPR]
                 if hit is None and node.spelling in ("__builtin_expect",) and kids:
                     node = kids[0]
                     continue
                 return None
-            kids = list(node.get_children())
+            kids = children(node)
             if len(kids) != 1:
                 return None
             node = kids[0]
@@ -136,17 +138,17 @@ class Builder:
         return body_entry if do else head
 
     def while_(self, c, nxt: int) -> int:
-        kids = list(c.get_children())
+        kids = children(c)
         return self.loop(kids[0] if kids else None, kids[-1] if len(kids) > 1 else None, nxt, do=False)
 
     def do_(self, c, nxt: int) -> int:
-        kids = list(c.get_children())
+        kids = children(c)
         return self.loop(kids[-1] if len(kids) > 1 else None, kids[0] if kids else None, nxt, do=True)
 
     def for_(self, c, nxt: int) -> int:
         # libclang does not say which of init/cond/inc are present: all header calls go in one node,
         # and the block the for statement makes (scoped_guard's CLASS variable) ends after the loop.
-        kids = list(c.get_children())
+        kids = children(c)
         body = kids[-1] if kids else None
         header_events = [e for k in kids[:-1] for e in calls_in(k)]
         end = self.new([("release", c.hash)], [(nxt, None)])
@@ -160,7 +162,7 @@ class Builder:
         return head
 
     def switch(self, c, nxt: int) -> int:
-        kids = list(c.get_children())
+        kids = children(c)
         head = self.new(calls_in(kids[0]) if kids else [])
         self.breaks.append(nxt)
         self.switches.append([])
@@ -174,7 +176,7 @@ class Builder:
         return head
 
     def case(self, c, nxt: int) -> int:
-        kids = list(c.get_children())
+        kids = children(c)
         inner = kids[-1] if kids else None
         entry = self.stmt(inner, nxt) if inner is not None and (c.kind == K.DEFAULT_STMT or len(kids) > 1) else nxt
         if self.switches:
@@ -191,13 +193,13 @@ class Builder:
         return self.continues[-1] if self.continues else nxt
 
     def goto(self, c, nxt: int) -> int:
-        refs = [x for x in c.get_children() if x.kind == K.LABEL_REF]
+        refs = [x for x in children(c) if x.kind == K.LABEL_REF]
         if not refs:
             return self.new([], [(0, None)])  # computed goto: leaves the analysis
         return self.new([], [(self.label(refs[0].spelling), None)])
 
     def labelled(self, c, nxt: int) -> int:
-        kids = list(c.get_children())
+        kids = children(c)
         entry = self.stmt(kids[0], nxt) if kids else nxt
         node = self.label(c.spelling)
         self.nodes[node].succ = [(entry, None)]
@@ -228,14 +230,17 @@ def _is_not(c) -> bool:
     return bool(toks) and toks[0].spelling == "!"
 
 
+_CALL_EXPR = K.CALL_EXPR.value
+
+
 def calls_in(c) -> list:
     """Calls in evaluation order (arguments before the call)."""
     out = []
 
     def visit(x):
-        for ch in x.get_children():
+        for ch in children(x):
             visit(ch)
-        if x.kind == K.CALL_EXPR:
+        if x._kind_id == _CALL_EXPR:
             out.append(("call", x))
 
     visit(c)

@@ -7,15 +7,14 @@ through ctypes on the same shared library.
 from __future__ import annotations
 
 import ctypes
+import os
 from functools import lru_cache
 
 import clang.cindex as ci
 
-PARSE_OPTIONS = (
-    ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD  # macro instantiations as written
-    | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES * 0
-    | 0x200  # CXTranslationUnit_KeepGoing: keep parsing after fatal errors (missing headers)
-)
+# No PARSE_DETAILED_PROCESSING_RECORD: its macro cursors (about two thirds of a kernel TU's top-level
+# cursors) made every walk slower; macros as written are read from the source text (parse.Source).
+PARSE_OPTIONS = 0x200  # CXTranslationUnit_KeepGoing: keep parsing after fatal errors (missing headers)
 
 
 @lru_cache(maxsize=1)
@@ -41,6 +40,77 @@ def _lib():
         fn.restype = restype
     lib.clang_getFileName.errcheck = ci._CXString.from_result
     return lib
+
+
+def _visit_child(child, parent, out):
+    out.append(child)
+    return 1  # CXChildVisit_Continue
+
+
+_VISITOR = ci.callbacks["cursor_visit"](_visit_child)
+
+
+# Subtrees the walk could not list (Python's recursion limit on a 10,000-deep expression):
+# parallel.parse_unit_task reports them as one warning on the TU.
+LOST: list = []
+
+
+# Children already listed, by the cursor's bytes (kind and AST pointers: equal cursors have equal
+# bytes, but for a flag on declarations, which at worst costs a second listing).  Handing out the
+# same Cursor objects again also keeps what the bindings memoize on them (spelling, location,
+# extent, type, hash, referenced).  Valid for one translation unit only: parse.py clears it per
+# function (clear_cache), so it holds at most one function body.
+_CACHE: dict = {}
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def children(c: ci.Cursor) -> tuple:
+    """The children of C, as Cursor.get_children() gives them, but as a tuple (never modify it),
+    memoized, and without the bindings' per-child assertion (two extra libclang calls per child:
+    most of a walk's cost)."""
+    key = bytes(c)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    out: list = []
+    try:
+        ci.conf.lib.clang_visitChildren(c, _VISITOR, out)
+    except (RecursionError, ctypes.ArgumentError) as e:  # ctypes wraps it while converting arguments
+        if not isinstance(e, RecursionError) and "RecursionError" not in str(e):
+            raise
+        LOST.append("RecursionError")
+        return ()
+    tu = c._tu
+    for ch in out:
+        ch._tu = tu  # keep the translation unit alive as long as the cursor
+    hit = _CACHE[key] = tuple(out)
+    return hit
+
+
+FUNCTION_DECL = ci.CursorKind.FUNCTION_DECL.value
+VAR_DECL = ci.CursorKind.VAR_DECL.value
+
+
+def _visit_decl(child, parent, out):
+    if child._kind_id == FUNCTION_DECL or child._kind_id == VAR_DECL:
+        out.append(child)
+    return 1
+
+
+_DECL_VISITOR = ci.callbacks["cursor_visit"](_visit_decl)
+
+
+def top_level_decls(tu: ci.TranslationUnit) -> list:
+    """The translation unit's top-level function and variable declarations (not cached: kernel
+    headers make them about 14,000 cursors of which these are most)."""
+    out: list = []
+    ci.conf.lib.clang_visitChildren(tu.cursor, _DECL_VISITOR, out)
+    for ch in out:
+        ch._tu = tu
+    return out
 
 
 class FileNames:
@@ -74,6 +144,43 @@ def expansion(loc: ci.SourceLocation):
 def spelling(loc: ci.SourceLocation):
     """(file handle, line, column, offset) where the token was spelled (a macro argument's own place)."""
     return _loc("clang_getSpellingLocation", loc)
+
+
+_MACRO_BIT = 1 << 31  # SourceLocation raw encoding: set for macro locations
+
+
+class ExpansionFiles:
+    """The expansion file of many locations with few libclang calls.
+
+    A file location's raw encoding (SourceLocation.int_data) is its FileID's start in the source
+    manager's address space plus its offset; each inclusion of a file is one FileID covering
+    [start, start + the file's size].  Each run of top-level declarations from one header costs
+    one libclang call; the others are classified by comparing integers.  Macro locations
+    (token-pasted names, FRONTEND-NOTES trap 1) are asked each time.  The size is the file's on
+    disk (libclang's clang_getFileContents searches every source-manager entry on each call)."""
+
+    def __init__(self, names: "FileNames"):
+        self.names = names
+        self.sizes: dict = {}  # file name -> size in bytes, or None
+        self.last = (1, 0, None)  # (start, end, file name) of the FileID seen last
+
+    def file(self, loc: ci.SourceLocation) -> str | None:
+        raw = loc.int_data
+        start, end, name = self.last
+        if start <= raw <= end:
+            return name
+        h, _, _, off = expansion(loc)
+        name = self.names.name(h)
+        if name is not None and not raw & _MACRO_BIT and off <= raw and os.path.isabs(name):
+            size = self.sizes.get(name, -1)
+            if size == -1:
+                try:
+                    size = self.sizes[name] = os.path.getsize(name)
+                except OSError:
+                    size = self.sizes[name] = None
+            if size is not None and off <= size:
+                self.last = (raw - off, raw - off + size, name)
+        return name
 
 
 CXEval_Int = 1

@@ -13,6 +13,7 @@ from ..context_catalog import ContextCatalog, Section
 from ..facts import CallFacts, FieldFunction, Registration, Site
 from . import cfg
 from . import clangutil as cu
+from .clangutil import children
 from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
 
 K = ci.CursorKind
@@ -43,12 +44,13 @@ class Classifier:
         self.cat = cat
         self.file = file
         self.owners = owners  # guard constructor call hash -> owning block hash
+        self._events: dict = {}  # id(call) -> (call, event): the dataflow asks at every iteration
 
     def names(self, call) -> list:
         """(name, written args, line) candidates: the macro instantiation at the call, then the callee."""
         out = []
         f, line, _, off = self.ctx.where(call.location)
-        inst = self.ctx.ctx_insts.get((f, off))
+        inst = self.ctx.macro_at(call, f, off, self.ctx.macro_names) if f is not None else None
         if inst is not None:
             text = self.ctx.source(f).text(inst[1], inst[2])
             sc = split_call(text)
@@ -68,6 +70,14 @@ class Classifier:
 
     def event(self, call):
         """('enter'|'exit', Section, key, line, api, owner) or None; conditional enters are edge effects."""
+        hit = self._events.get(id(call))
+        if hit is not None and hit[0] is call:
+            return hit[1]
+        ev = self._event(call)
+        self._events[id(call)] = (call, ev)
+        return ev
+
+    def _event(self, call):
         m = _GUARD_CTOR.match(call.spelling)
         if m and m.group(1) in self.cat.guards:
             line = self.ctx.where(call.location)[1]
@@ -130,7 +140,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
-    params = [c.spelling for c in fn.get_children() if c.kind == K.PARM_DECL]
+    params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
     pset = set(params)
     tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -177,11 +187,11 @@ def _callee(call) -> tuple:
     ref = call.referenced
     if ref is not None and ref.kind == K.FUNCTION_DECL:
         return ref.spelling, ""
-    kids = list(call.get_children())
+    kids = children(call)
     if kids:
         node = kids[0]
-        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and list(node.get_children()):
-            node = list(node.get_children())[0]
+        while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and children(node):
+            node = children(node)[0]
         if node.kind == K.MEMBER_REF_EXPR:
             return "." + node.spelling, struct_of_field(node.referenced)
     return None, ""
@@ -198,11 +208,11 @@ def struct_of_field(decl) -> str:
     return "" if not name or " " in name else name
 
 
-def _param_types(call):
+def _param_types(call, ctx):
     ref = call.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL:
         return []
-    return [a.type.spelling for a in ref.get_arguments()]
+    return ctx.callee(ref)[0]
 
 
 def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
@@ -224,7 +234,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
                 cf.const_args[str(i)] = v
         elif _address_of(a):
             cf.const_args[str(i)] = 1  # &obj->field is never NULL: enough for `if (p)` guards
-    for i, t in enumerate(_param_types(call)):
+    for i, t in enumerate(_param_types(call, ctx)):
         if i >= len(args):
             break
         if "gfp_t" in t:
@@ -236,7 +246,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
                 cf.size_args[str(i)] = v
     text = ctx.text(call)
     cf.call = normalize(text) if text and len(text) < 400 else callee
-    if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call)):
+    if call.type.kind == ci.TypeKind.POINTER and (cf.gfp_args or _defined_here(call, ctx)):
         cf.result = _result_of(call, anc, callee, ctx, fn, file)
     return cf
 
@@ -248,14 +258,14 @@ def _literal(a) -> bool:
     """Worth a constant evaluation (a ctypes round trip): literals, enumerators, -1."""
     node = a
     while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
-        kids = [k for k in node.get_children() if k.kind != K.TYPE_REF]
+        kids = [k for k in children(node) if k.kind != K.TYPE_REF]
         if len(kids) != 1:
             return False
         node = kids[0]
     if node.kind in _LITERALS:
         return True
     if node.kind == K.BINARY_OPERATOR:  # MSG_DONTWAIT | MSG_NOSIGNAL
-        return all(_literal(k) for k in node.get_children())
+        return all(_literal(k) for k in children(node))
     return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
 
 
@@ -293,10 +303,12 @@ def _gfp_arg(text, env: GfpEnv, node, ctx):
     return None
 
 
-def _defined_here(call) -> bool:
+def _defined_here(call, ctx) -> bool:
     ref = call.referenced
     if ref is None:
         return False
+    if ref.kind == K.FUNCTION_DECL:
+        return ctx.callee(ref)[1]
     d = ref.get_definition()
     return d is not None
 
@@ -357,11 +369,11 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> tuple:
     { .ndo_start_xmit = f }`.  Returns (Registrations of known ops fields, FieldFunctions of every field)."""
     out, fields = [], []
     f, line, _, _ = ctx.where(cursor.location)
-    stack = list(cursor.get_children())
+    stack = list(children(cursor))
     while stack:
         c = stack.pop()
         if c.kind == K.UNEXPOSED_EXPR:
-            kids = list(c.get_children())
+            kids = children(c)
             if len(kids) == 2 and kids[0].kind == K.MEMBER_REF:
                 target = _decl_ref(kids[1])
                 if target and target in ctx.function_names:
@@ -374,13 +386,13 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> tuple:
                             out.append(Registration(target, ops["context"], f".{field} =", ops["why"],
                                                     ctx.rel(f), fline))
                 continue
-        stack.extend(c.get_children())
+        stack.extend(children(c))
     return out, fields
 
 
 def _decl_ref(c) -> str | None:
     while c.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
-        kids = list(c.get_children())
+        kids = children(c)
         if len(kids) != 1:
             return None
         c = kids[0]
@@ -415,7 +427,7 @@ _WRAPPERS = (K.UNEXPOSED_EXPR, K.PAREN_EXPR)
 def _bare(c):
     """C without parentheses, implicit casts and likely()/unlikely()'s __builtin_expect."""
     while True:
-        kids = [k for k in c.get_children() if k.kind != K.TYPE_REF]
+        kids = [k for k in children(c) if k.kind != K.TYPE_REF]
         if c.kind in _WRAPPERS and len(kids) == 1:
             c = kids[0]
         elif c.kind == K.CALL_EXPR and c.spelling == "__builtin_expect" and kids:
@@ -427,7 +439,7 @@ def _bare(c):
 def _not_operand(c):
     """The operand of `!x`, else None."""
     if c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) == cu.UNARY_LNOT:
-        return _bare(next(c.get_children()))
+        return _bare(children(c)[0])
     return None
 
 
@@ -439,7 +451,7 @@ def _conjuncts(c) -> list:
     if inner is not None:
         c = inner
     if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_LAND:
-        a, b = list(c.get_children())
+        a, b = children(c)
         return _conjuncts(a) + _conjuncts(b)
     return [c]
 
@@ -455,7 +467,7 @@ def cond_tests(cond, params: set, ctx) -> list:
         if c.kind == K.DECL_REF_EXPR and c.spelling in params:
             out.append((c.spelling, {"truth": truth}))
         elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_AND:
-            a, b = (_bare(k) for k in c.get_children())
+            a, b = (_bare(k) for k in children(c))
             if a.kind == K.DECL_REF_EXPR and a.spelling in params:
                 mask = cu.evaluate_int(b)
                 if mask is not None:
@@ -475,7 +487,7 @@ def _terminates(stmt) -> bool:
     if stmt.kind in (K.RETURN_STMT, K.GOTO_STMT):
         return True
     if stmt.kind == K.COMPOUND_STMT:
-        kids = list(stmt.get_children())
+        kids = children(stmt)
         return bool(kids) and kids[-1].kind in (K.RETURN_STMT, K.GOTO_STMT)
     return False
 
@@ -484,7 +496,7 @@ def _guard_statements(walk, params: set, ctx) -> set:
     """Hashes of the if/switch statements that test a parameter (most functions have none)."""
     out = set()
     for c in walk.branches:
-        kids = list(c.get_children())
+        kids = children(c)
         if not kids:
             continue
         if c.kind == K.SWITCH_STMT and _param_test(ctx.text(kids[0]) or "", params):
@@ -504,29 +516,29 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
         child = chain[i + 1]
         if a.kind in (K.IF_STMT, K.SWITCH_STMT) and a.hash not in tests:
             continue
-        if a.kind == K.COMPOUND_STMT and not any(st.hash in tests for st in a.get_children()):
+        if a.kind == K.COMPOUND_STMT and not any(st.hash in tests for st in children(a)):
             continue
         if a.kind == K.IF_STMT:
-            kids = list(a.get_children())
+            kids = children(a)
             tests_ = cond_tests(kids[0], params, ctx) if kids else []
             if len(kids) > 1 and child == kids[1]:
                 guards.update(tests_)
             elif len(kids) > 2 and child == kids[2]:
                 guards.update(_negated(tests_))
         elif a.kind == K.SWITCH_STMT:
-            kids = list(a.get_children())
+            kids = children(a)
             param = _param_test(ctx.text(kids[0]) or "", params) if kids else None
             if param and param[1] and len(kids) > 1:
                 values = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child)
                 if values is not None:
                     guards[param[0]] = {"in": values}
         elif a.kind == K.COMPOUND_STMT:
-            for stmt in a.get_children():
+            for stmt in children(a):
                 if stmt == child:
                     break
                 if stmt.kind != K.IF_STMT:
                     continue
-                kids = list(stmt.get_children())
+                kids = children(stmt)
                 if len(kids) == 2 and _terminates(kids[1]):
                     guards.update(_negated(cond_tests(kids[0], params, ctx)))
     return guards
@@ -538,7 +550,7 @@ def _case_values(body, inner, child) -> list | None:
 
     if body.kind != K.COMPOUND_STMT:
         return None
-    stmts = list(body.get_children())
+    stmts = children(body)
     target = inner if inner in stmts else child if child in stmts else None
     if target is None:
         return None
@@ -547,7 +559,7 @@ def _case_values(body, inner, child) -> list | None:
         labels, node = [], st
         while node.kind in (K.CASE_STMT, K.DEFAULT_STMT):
             labels.append(node)
-            kids = list(node.get_children())
+            kids = children(node)
             node = kids[-1] if kids else node
             if not kids or (node.kind == K.CASE_STMT and node is labels[-1]):
                 break
@@ -555,7 +567,7 @@ def _case_values(body, inner, child) -> list | None:
             for lab in labels:
                 if lab.kind == K.DEFAULT_STMT:
                     return None
-                v = evaluate_int(next(lab.get_children()))
+                v = evaluate_int(next(iter(children(lab))))
                 if v is None:
                     return None
                 values.append(v)

@@ -9,6 +9,7 @@ by the macro the programmer wrote (kmalloc), not by 6.12's expansion
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 import clang.cindex as ci
@@ -19,6 +20,7 @@ from ..compdb import CompileUnit
 from ..facts import CacheFacts, Diagnostic, FieldFunction, FunctionFacts, Goto, LabelRegion, Site, TUFacts
 from ..model.flags import Layout, describe
 from . import clangutil as cu
+from .clangutil import children
 from .context import analyse_function, file_scope_registrations, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
@@ -37,15 +39,96 @@ class Instantiation:
     column: int
 
 
+# Macro invocations are read from the source text (the parse keeps no preprocessing record):
+# identifiers outside comments, string and character literals and preprocessor directives;
+# the arguments run to the matching parenthesis.
+_SCAN = re.compile(rb"""//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'"""
+                   rb"""|^[ \t]*\#(?:[^\n]*\\\n)*[^\n]*|(?P<id>[A-Za-z_]\w*)""", re.S | re.M)
+_PARENS = re.compile(rb"""//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|[()]""", re.S)
+_ARGS = re.compile(rb"""//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|\s+|[()\[\]{},]|[^()\[\]{},\s"'/]+|/""",
+                   re.S)
+_IDENT = re.compile(rb"[A-Za-z_]\w*")
+_GAP = re.compile(rb"(?:\s|/\*.*?\*/|//[^\n]*)*", re.S)
+
+
 @dataclass
 class Source:
     """An analysed file's bytes, decoded per line for extents."""
 
     path: str
     data: bytes
+    _invocations: dict = field(default_factory=dict)
 
     def text(self, start: int, end: int) -> str:
         return self.data[start:end].decode("utf-8", "replace")
+
+    def invocation(self, off: int, need_parens: bool = False):
+        """(name, start, end) of the identifier written at OFF and its parenthesized arguments
+        (just the name when no parenthesis follows: an object-like macro); None when no
+        identifier starts at OFF."""
+        key = (off, need_parens)
+        if key in self._invocations:
+            return self._invocations[key]
+        out = None
+        m = _IDENT.match(self.data, off)
+        if m is not None and (off == 0 or not (self.data[off - 1:off].isalnum() or self.data[off - 1:off] == b"_")):
+            name = m.group().decode("ascii")
+            j = _GAP.match(self.data, m.end()).end()
+            if self.data[j:j + 1] == b"(":
+                end = self._close(j)
+                if end is not None:
+                    out = (name, off, end)
+            elif not need_parens:
+                out = (name, off, m.end())
+        self._invocations[key] = out
+        return out
+
+    def _close(self, j: int) -> int | None:
+        depth = 0
+        for m in _PARENS.finditer(self.data, j):
+            t = m.group()
+            if t == b"(":
+                depth += 1
+            elif t == b")":
+                depth -= 1
+                if depth == 0:
+                    return m.end()
+        return None
+
+    def invocations(self, start: int, end: int, names) -> list:
+        """(name, start, end) of every NAME( written in [START, END), in source order."""
+        out = []
+        for m in _SCAN.finditer(self.data, start, end):
+            ident = m.group("id")
+            if ident is None:
+                continue
+            name = ident.decode("ascii")
+            if name in names:
+                inv = self.invocation(m.start(), need_parens=True)
+                if inv is not None:
+                    out.append(inv)
+        return out
+
+    def argument_starts(self, start: int, end: int) -> list:
+        """Offsets of the first character of each argument of the invocation at [START, END)."""
+        out, depth, expect = [], 0, False
+        for m in _ARGS.finditer(self.data, start, end):
+            t = m.group()
+            if expect and not t.isspace() and not t.startswith((b"//", b"/*")):
+                out.append(m.start())
+                expect = False
+            if t in (b"(", b"[", b"{"):
+                depth += 1
+                expect = expect or (depth == 1 and t == b"(")
+            elif t in (b")", b"]", b"}"):
+                depth -= 1
+            elif t == b"," and depth == 1:
+                expect = True
+        return out
+
+    def line_col(self, off: int) -> tuple:
+        """1-based line and byte column of OFF, as libclang counts them."""
+        return self.data.count(b"\n", 0, off) + 1, off - (self.data.rfind(b"\n", 0, off) + 1) + 1
 
 
 @dataclass
@@ -56,17 +139,45 @@ class TUContext:
     layout: Layout
     files: cu.FileNames = field(default_factory=cu.FileNames)
     sources: dict = field(default_factory=dict)  # abs path -> Source
-    insts: dict = field(default_factory=dict)  # (file, start offset) -> Instantiation
-    inst_list: list = field(default_factory=list)
     context_catalog: ContextCatalog | None = None
     var_functions: dict = field(default_factory=dict)  # file-scope variable -> {field: function} (notifier blocks)
     releases: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns released
     noreturn: dict = field(default_factory=dict)  # callee name -> declared __noreturn (CFG paths end there)
-    ctx_insts: dict = field(default_factory=dict)  # (file, start) -> (name, start, end): lock/scope/registration macros
-    function_names: set = field(default_factory=set)
+    function_decls: list = field(default_factory=list)  # every top-level FUNCTION_DECL cursor
+    tu: ci.TranslationUnit | None = None
+    macro_names: set = field(default_factory=set)  # lock/scope/registration macros (context catalog)
+    _function_names: set | None = None
+    _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
+    _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
+    _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
+
+    def callee(self, ref: ci.Cursor) -> tuple:
+        """(parameter type spellings, has a definition, defined in a header) of the function
+        declaration REF, computed once per declaration in the TU."""
+        key = bytes(ref)
+        hit = self._callees.get(key)
+        if hit is None:
+            d = ref.get_definition()
+            f = self.where(d.location)[0] if d is not None else None
+            hit = self._callees[key] = ([a.type.spelling for a in ref.get_arguments()], d is not None,
+                                        f is not None and not f.endswith(".c"))
+        return hit
+
+    @property
+    def function_names(self) -> set:
+        """Names of the functions the TU declares (spelled only when first needed)."""
+        if self._function_names is None:
+            self._function_names = {c.spelling for c in self.function_decls}
+        return self._function_names
+
+    def _relpath(self, path: str) -> str:
+        rel = self._rels.get(path)
+        if rel is None:
+            rel = self._rels[path] = os.path.relpath(path, self.root)
+        return rel
 
     def rel(self, path: str) -> str:
-        rel = os.path.relpath(path, self.root)
+        rel = self._relpath(path)
         return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
     def analysed(self, path: str | None) -> bool:
@@ -75,7 +186,7 @@ class TUContext:
             return False
         if path == self.unit.file:
             return True
-        return not os.path.relpath(path, self.root).startswith("..")
+        return not self._relpath(path).startswith("..")
 
     def source(self, path: str) -> Source:
         src = self.sources.get(path)
@@ -89,8 +200,12 @@ class TUContext:
         return src
 
     def where(self, loc: ci.SourceLocation):
-        h, line, col, off = cu.expansion(loc)
-        return self.files.name(h), line, col, off
+        key = bytes(loc)
+        hit = self._where.get(key)
+        if hit is None:
+            h, line, col, off = cu.expansion(loc)
+            hit = self._where[key] = (self.files.name(h), line, col, off)
+        return hit
 
     def extent(self, c: ci.Cursor):
         """(file, start offset, end offset, start line, end line) of C in its expansion file."""
@@ -106,6 +221,32 @@ class TUContext:
             return None
         return self.source(ext[0]).text(ext[1], ext[2])
 
+    def macro_at(self, call: ci.Cursor, file: str, off: int, names) -> tuple | None:
+        """(name, start, end) of the macro the programmer wrote at CALL's expansion location
+        (FILE, OFF) when its name is in NAMES: the outermost macro the call comes from.
+
+        None when the name written there is not in NAMES, or is the callee's own name: a call
+        written directly (libclang's spelling location cannot tell: it is the expansion location
+        for tokens of a macro body)."""
+        if not self.analysed(file):
+            return None
+        inv = self.source(file).invocation(off)
+        if inv is None or inv[0] not in names or inv[0] == call.spelling:
+            return None
+        return inv
+
+    def expanded_at(self, file: str, start: int, end: int) -> bool:
+        """Whether the macro invocation written at [START, END) of FILE was expanded (not in
+        #if-disabled code): the AST node libclang finds at one of its arguments lies inside it."""
+        src = self.source(file)
+        f = self.tu.get_file(file)
+        for p in src.argument_starts(start, end):
+            cur = ci.Cursor.from_location(self.tu, ci.SourceLocation.from_offset(self.tu, f, p))
+            ext = self.extent(cur) if cur is not None else None
+            if ext is not None and ext[0] == file and start <= ext[1] and ext[2] <= end:
+                return True
+        return False
+
 
 _DEFAULT_CONTEXT = None
 
@@ -119,8 +260,10 @@ def _default_context_catalog() -> ContextCatalog:
 
 def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
                context_catalog: ContextCatalog | None = None) -> TUFacts:
+    cu.LOST.clear()
     context_catalog = context_catalog or getattr(catalog, "context", None) or _default_context_catalog()
     ctx = TUContext(unit, root, catalog, layout, context_catalog=context_catalog)
+    ctx.macro_names = ctx.context_catalog.macro_names()
     facts = TUFacts(tu=ctx.rel(unit.file))
     try:
         unit.file.encode("utf-8")
@@ -136,32 +279,34 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
         facts.diagnostics.append(Diagnostic(facts.tu, 0, 0, "error", f"libclang could not parse: {e}", facts.tu))
         facts.parse_errors = 1
         return facts
+    ctx.tu = tu
     _diagnostics(tu, ctx, facts)
     facts.headers = sorted({ctx.rel(i.include.name) for i in tu.get_includes()})
     functions, variables = [], []
-    macro_names = ctx.context_catalog.macro_names()
-    for c in tu.cursor.get_children():
-        if c.kind == K.MACRO_INSTANTIATION:
-            _record_instantiation(c, ctx, macro_names)
-        elif c.kind == K.FUNCTION_DECL:
-            ctx.function_names.add(c.spelling)
-            if c.is_definition() and ctx.analysed(ctx.where(c.location)[0]):
+    files = cu.ExpansionFiles(ctx.files)
+    for c in cu.top_level_decls(tu):
+        if c._kind_id == cu.FUNCTION_DECL:
+            ctx.function_decls.append(c)
+            if c.is_definition() and ctx.analysed(files.file(c.location)):
                 functions.append(c)
-        elif c.kind == K.VAR_DECL and ctx.analysed(ctx.where(c.location)[0]):
+        elif ctx.analysed(files.file(c.location)):
             variables.append(c)
-    ctx.inst_list.sort(key=lambda i: (i.file, i.start, -i.end))
-    for v in variables:
-        regs, fields = file_scope_registrations(v, ctx, ctx.context_catalog)
-        facts.registrations += regs
-        facts.field_functions += fields
-        if fields:
-            ctx.var_functions[v.spelling] = {ff.field: ff.function for ff in fields}
-    done: dict = {}
-    for fn in functions:
-        key = (ctx.where(fn.location)[0], fn.spelling)
-        if key not in done:
-            done[key] = (fn, _function_facts(fn, ctx, facts.tu))
-    _with_release_wrappers(done, ctx)
+    try:
+        for v in variables:
+            cu.clear_cache()
+            regs, fields = file_scope_registrations(v, ctx, ctx.context_catalog)
+            facts.registrations += regs
+            facts.field_functions += fields
+            if fields:
+                ctx.var_functions[v.spelling] = {ff.field: ff.function for ff in fields}
+        done: dict = {}
+        for fn in functions:
+            key = (ctx.where(fn.location)[0], fn.spelling)
+            if key not in done:
+                done[key] = (fn, _function_facts(fn, ctx, facts.tu))
+        _with_release_wrappers(done, ctx)
+    finally:
+        cu.clear_cache()
     for _, one in done.values():
         for name in ("sites", "functions", "registrations", "field_functions", "caches"):
             getattr(facts, name).extend(getattr(one, name))
@@ -169,8 +314,14 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
 
 
 def _function_facts(fn: ci.Cursor, ctx: TUContext, tu: str) -> TUFacts:
+    """One function's Facts on their own, so that a second analysis can replace them."""
     one = TUFacts(tu=tu)
-    _function(fn, ctx, one)
+    cu.clear_cache()
+    try:
+        _function(fn, ctx, one)
+    except RecursionError:  # expressions nested too deeply for the recursive walks: the function is lost
+        cu.LOST.append("RecursionError")
+        return TUFacts(tu=tu)
     return one
 
 
@@ -198,22 +349,16 @@ def _diagnostics(tu, ctx: TUContext, facts: TUFacts) -> None:
             facts.diagnostics.append(Diagnostic(path, loc.line, loc.column, "error", d.spelling, facts.tu))
 
 
-def _record_instantiation(c: ci.Cursor, ctx: TUContext, macro_names: set) -> None:
-    name = c.spelling
-    in_catalog = name in ctx.catalog.apis
-    if not in_catalog and name not in macro_names:
-        return
-    ext = ctx.extent(c)
-    if ext is None or not ctx.analysed(ext[0]):
-        return
-    if name in macro_names:
-        ctx.ctx_insts[(ext[0], ext[1])] = (name, ext[1], ext[2])
-    if not in_catalog:
-        return
-    _, line, col, _ = ctx.where(c.extent.start)
-    inst = Instantiation(c.spelling, ext[0], ext[1], ext[2], line, col)
-    ctx.insts[(inst.file, inst.start)] = inst
-    ctx.inst_list.append(inst)
+class _MacroNames:
+    """Names that are macros at a use in the TU's source: in NAMES and not declared as a
+    function (6.12's kmalloc() is a macro, 6.1's a function)."""
+
+    def __init__(self, names, ctx: "TUContext"):
+        self.names = names
+        self.ctx = ctx
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names and name not in self.ctx.function_names
 
 
 # ------------------------------------------------------------------ functions
@@ -237,12 +382,15 @@ class FunctionWalk:
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
 
 
+_KINDS = {k.value: k for k in ci.CursorKind.get_all_kinds()}
+
+
 def _is_gfp_type(t: ci.Type) -> bool:
     return "gfp_t" in t.spelling
 
 
 def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
-    k = c.kind
+    k = _KINDS.get(c._kind_id) or c.kind  # CursorKind without the bindings' checked lookup
     if k == K.CALL_EXPR and c.spelling.lstrip("_").startswith("kmem_cache_create"):
         w.cache_creates.append((c, list(anc)))
     if k == K.CALL_EXPR and ctx.catalog.lookup(c.spelling) is not None:
@@ -254,7 +402,7 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     elif k in (K.IF_STMT, K.SWITCH_STMT):
         w.branches.append(c)
     elif k == K.VAR_DECL and _is_gfp_type(c.type):
-        init = [ch for ch in c.get_children() if ch.kind != K.TYPE_REF]
+        init = [ch for ch in children(c) if ch.kind != K.TYPE_REF]
         text = ctx.text(init[-1]) if init else None
         w.gfp_locals.setdefault(c.spelling, [])
         if text:
@@ -263,7 +411,7 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)
     anc.append(c)
-    for ch in c.get_children():
+    for ch in children(c):
         _walk(ch, anc, w, ctx)
     anc.pop()
 
@@ -291,21 +439,17 @@ def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
     ref = c.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL:
         return False
-    d = ref.get_definition()
-    if d is None:
-        return False
-    f = ctx.where(d.location)[0]
-    return f is not None and not f.endswith(".c")
+    return ctx.callee(ref)[2]
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
     """ops->ndo_start_xmit = my_xmit: a function pointer stored in a struct field."""
-    kids = list(c.get_children())
+    kids = children(c)
     if len(kids) != 2 or kids[0].kind != K.MEMBER_REF_EXPR:
         return
     rhs = kids[1]
-    while rhs.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(list(rhs.get_children())) == 1:
-        rhs = next(rhs.get_children())
+    while rhs.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(children(rhs)) == 1:
+        rhs = next(iter(children(rhs)))
     if rhs.kind == K.DECL_REF_EXPR and rhs.referenced is not None and rhs.referenced.kind == K.FUNCTION_DECL:
         w.field_assignments.append((kids[0].spelling, rhs.spelling, ctx.where(c.location)[1],
                                     struct_of_field(kids[0].referenced)))
@@ -313,7 +457,7 @@ def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
 
 def operator(c: ci.Cursor, ctx: TUContext) -> str | None:
     """The operator token of a binary expression, from the text between its operands."""
-    kids = list(c.get_children())
+    kids = children(c)
     if len(kids) != 2:
         return None
     a, b = ctx.extent(kids[0]), ctx.extent(kids[1])
@@ -323,7 +467,7 @@ def operator(c: ci.Cursor, ctx: TUContext) -> str | None:
 
 
 def _gfp_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
-    kids = list(c.get_children())
+    kids = children(c)
     if len(kids) != 2 or kids[0].kind != K.DECL_REF_EXPR or not _is_gfp_type(kids[0].type):
         return
     op = operator(c, ctx)
@@ -338,12 +482,12 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     file = ctx.where(fn.location)[0]
     w = FunctionWalk(fn, file)
     params = []
-    for ch in fn.get_children():
+    for ch in children(fn):
         if ch.kind == K.PARM_DECL:
             params.append(ch.spelling)
             if _is_gfp_type(ch.type):
                 w.gfp_params.add(ch.spelling)
-    body = next((ch for ch in fn.get_children() if ch.kind == K.COMPOUND_STMT), None)
+    body = next((ch for ch in children(fn) if ch.kind == K.COMPOUND_STMT), None)
     if body is None:
         return
     _walk(body, [fn], w, ctx)
@@ -379,15 +523,15 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
 def _macro_registrations(body: ci.Cursor, file: str, ctx: TUContext, w: FunctionWalk) -> None:
     """INIT_WORK(&w, fn) and friends are macros that expand to assignments: read them as written."""
     ext = ctx.extent(body)
-    if ext is None:
+    if ext is None or ext[0] != file or not ctx.analysed(file):
         return
-    regs = ctx.context_catalog.registrations
-    for (f, start), (name, s0, e0) in ctx.ctx_insts.items():
-        if f == file and name in regs and ext[1] <= s0 < ext[2]:
-            sc = split_call(ctx.source(f).text(s0, e0))
-            if sc:
-                line = ctx.source(f).data.count(b"\n", 0, s0) + 1
-                w.registration_uses.append((name, sc[1], line, 0))
+    src = ctx.source(file)
+    regs = _MacroNames(ctx.context_catalog.registrations, ctx)
+    for name, s0, e0 in src.invocations(ext[1], ext[2], regs):
+        sc = split_call(src.text(s0, e0))
+        if sc and ctx.expanded_at(file, s0, e0):
+            line = src.data.count(b"\n", 0, s0) + 1
+            w.registration_uses.append((name, sc[1], line, 0))
 
 
 # ---------------------------------------------------------------------- sites
@@ -402,23 +546,34 @@ def _descendant_offsets(c: ci.Cursor, file: str, ctx: TUContext, limit: int = 64
         h, _, _, off = cu.spelling(x.location)
         if h and ctx.files.name(h) == file:
             out.append(off)
-        stack.extend(x.get_children())
+        stack.extend(children(x))
     return out
 
 
-def _instantiation_for(call: ci.Cursor, file: str, off: int, ctx: TUContext) -> Instantiation | None:
-    inst = ctx.insts.get((file, off))
-    if inst is not None:
-        return inst
+def _instantiation_for(call: ci.Cursor, file: str, off: int, line: int, col: int,
+                       ctx: TUContext) -> Instantiation | None:
+    inv = ctx.macro_at(call, file, off, ctx.catalog.apis)
+    if inv is not None:
+        return Instantiation(inv[0], file, inv[1], inv[2], line, col)
     # The allocator macro sits inside another macro (rcu_assign_pointer(p, kmalloc(...))):
-    # take the innermost catalog instantiation that holds the call's written arguments.
+    # take the innermost catalog macro, written inside the one at OFF, that holds the call's
+    # written arguments.
+    src = ctx.source(file)
+    outer = src.invocation(off)
+    if outer is None:
+        return None
+    inner = src.invocations(off + len(outer[0]), outer[2], _MacroNames(ctx.catalog.apis, ctx))
+    if not inner:
+        return None
     offs = _descendant_offsets(call, file, ctx)
     best = None
-    for i in ctx.inst_list:
-        if i.file == file and any(i.start <= o < i.end for o in offs):
-            if best is None or (i.end - i.start) < (best.end - best.start):
-                best = i
-    return best
+    for name, start, end in inner:
+        if any(start <= o < end for o in offs):
+            if best is None or (end - start) < (best[2] - best[1]):
+                best = (name, start, end)
+    if best is None:
+        return None
+    return Instantiation(best[0], file, best[1], best[2], *src.line_col(best[1]))
 
 
 @dataclass
@@ -437,7 +592,7 @@ def _written(call: ci.Cursor, file: str, ctx: TUContext) -> Written | None:
     cf, line, col, off = ctx.where(call.location)
     if cf != file:
         return None
-    inst = _instantiation_for(call, file, off, ctx)
+    inst = _instantiation_for(call, file, off, line, col, ctx)
     api = ctx.catalog.lookup(call.spelling).api
     if inst is not None:
         text = ctx.source(file).text(inst.start, inst.end)
@@ -587,7 +742,7 @@ def _cache(call, anc, file, ctx: TUContext, facts: TUFacts) -> None:
     assign = next((a for a in reversed(anc) if a.kind == K.BINARY_OPERATOR), None)
     if assign is None or operator(assign, ctx) != "=":
         return
-    lhs = ctx.text(next(assign.get_children()))
+    lhs = ctx.text(next(iter(children(assign))))
     stmt = ctx.text(assign) or ""
     args = list(call.get_arguments())
     size = cu.evaluate_int(args[1]) if len(args) > 1 else None
@@ -612,7 +767,7 @@ def size_bound(c: ci.Cursor, depth: int = 0) -> int | None:
         return v if v >= 0 else None
     k = c.kind
     if k in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR):
-        kids = [x for x in c.get_children() if x.kind != K.TYPE_REF]
+        kids = [x for x in children(c) if x.kind != K.TYPE_REF]
         if len(kids) == 1:
             inner = size_bound(kids[0], depth + 1)
             if inner is not None and k == K.CSTYLE_CAST_EXPR and c.type.get_size() < kids[0].type.get_size():
@@ -622,7 +777,7 @@ def size_bound(c: ci.Cursor, depth: int = 0) -> int | None:
     if k in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR):
         return _NARROW.get(c.type.get_canonical().kind)
     if k == K.BINARY_OPERATOR:
-        kids = list(c.get_children())
+        kids = children(c)
         if len(kids) != 2:
             return None
         a, b = size_bound(kids[0], depth + 1), size_bound(kids[1], depth + 1)
@@ -653,7 +808,7 @@ def _lines(c: ci.Cursor, ctx: TUContext) -> list[int]:
 
 
 def _labels(body: ci.Cursor, ff: FunctionFacts, ctx: TUContext) -> None:
-    stmts = list(body.get_children())
+    stmts = children(body)
     current: LabelRegion | None = None
     last = None
     for s in stmts:
@@ -667,7 +822,7 @@ def _labels(body: ci.Cursor, ff: FunctionFacts, ctx: TUContext) -> None:
                 current.returns = last is not None and last.kind == K.RETURN_STMT
             ff.labels.append(region)
             current = region
-            kids = list(inner.get_children())
+            kids = children(inner)
             last = None
             inner = kids[0] if kids else None
             if inner is None:
@@ -687,7 +842,7 @@ def _labels(body: ci.Cursor, ff: FunctionFacts, ctx: TUContext) -> None:
 def _gotos(w: FunctionWalk, ff: FunctionFacts, sites: list, branches: list, ctx: TUContext) -> None:
     starts = [(r.line, r.name) for r in ff.labels]
     for g in w.gotos:
-        refs = [ch for ch in g.get_children() if ch.kind == K.LABEL_REF]
+        refs = [ch for ch in children(g) if ch.kind == K.LABEL_REF]
         if not refs:
             continue  # computed goto
         _, line, _, off = ctx.where(g.location)

@@ -13,6 +13,7 @@ import re
 import clang.cindex as ci
 
 from ..facts import ErrorPath, Site
+from .clangutil import children
 from .ctext import normalize
 
 K = ci.CursorKind
@@ -48,7 +49,7 @@ def analyse_result(site: Site, api, call, anc: list, written, ctx):
             return None
         return _follow(site, api, chain, ctx, file)
     if k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
-        kids = list(parent.get_children())
+        kids = children(parent)
         lhs = ctx.text(kids[0]) if len(kids) == 2 else None
         from .parse import operator
 
@@ -207,7 +208,7 @@ def _retried(chain: list, site: Site, api, ctx) -> bool:
     """`do { p = kmalloc(...); } while (!p);` or `while (!(p = ...))`: the code loops until success."""
     for a in reversed(chain):
         if a.kind in (K.DO_STMT, K.WHILE_STMT):
-            kids = list(a.get_children())
+            kids = children(a)
             cond = kids[-1] if a.kind == K.DO_STMT else kids[0]
             text = ctx.text(cond)
             res = classify_check(normalize(text or ""), site.stored_in, api.failure)
@@ -224,7 +225,7 @@ def _inline_check(chain: list, site: Site, api, ctx):
     for j in range(len(chain) - 1, max(-1, len(chain) - 5), -1):
         a = chain[j]
         if a.kind == K.IF_STMT:
-            kids = list(a.get_children())
+            kids = children(a)
             cond = ctx.text(kids[0]) if kids else None
             if cond and re.search(r"!\s*\(", cond):
                 return _record_if(site, a, "neg", "if-not", ctx)
@@ -245,7 +246,7 @@ def _follow(site: Site, api, chain: list, ctx, file: str):
     word = re.compile(r"(?<![\w.>])" + re.escape(var).replace(r"\ ", r"\s*") + r"(?!\w)")
     levels = _stmt_after(chain)
     for compound, holder in levels[:MAX_LEVELS]:
-        kids = list(compound.get_children())
+        kids = children(compound)
         try:
             idx = next(i for i, k in enumerate(kids) if holder is not None and k == holder)
         except StopIteration:
@@ -272,7 +273,7 @@ def _use(site: Site, api, stmt, text: str, var: str, ctx):
     v = re.escape(var)
     _, line, col, _ = ctx.where(stmt.extent.start)
     if stmt.kind == K.IF_STMT:
-        kids = list(stmt.get_children())
+        kids = children(stmt)
         cond = ctx.text(kids[0]) if kids else None
         res = classify_check(normalize(cond or ""), var, api.failure)
         if res is not None:
@@ -294,7 +295,7 @@ def _use(site: Site, api, stmt, text: str, var: str, ctx):
 
 
 def _record_if(site: Site, if_stmt, polarity: str, form: str, ctx):
-    kids = list(if_stmt.get_children())
+    kids = children(if_stmt)
     branch = None
     if polarity == "neg" and len(kids) >= 2:
         branch = kids[1]
@@ -313,7 +314,7 @@ def _record_if(site: Site, if_stmt, polarity: str, form: str, ctx):
 
 
 def _branch_lines(branch, ctx) -> list[int]:
-    stmts = list(branch.get_children()) if branch.kind == K.COMPOUND_STMT else [branch]
+    stmts = children(branch) if branch.kind == K.COMPOUND_STMT else [branch]
     lines = set()
     for s in stmts:
         ext = ctx.extent(s)
@@ -328,13 +329,13 @@ def _branch_effects(branch, path: ErrorPath, ctx) -> None:
     while stack:
         c = stack.pop()
         if c.kind == K.RETURN_STMT:
-            kids = list(c.get_children())
+            kids = children(c)
             returns.append(normalize(ctx.text(kids[0]) or "") if kids else "")
         elif c.kind == K.GOTO_STMT:
-            gotos += [ch.spelling for ch in c.get_children() if ch.kind == K.LABEL_REF]
+            gotos += [ch.spelling for ch in children(c) if ch.kind == K.LABEL_REF]
         elif c.kind == K.CALL_EXPR and c.spelling and not _CLEANUP.match(c.spelling):
             other_calls.append(c.spelling)
-        stack.extend(c.get_children())
+        stack.extend(children(c))
     path.gotos = sorted(set(gotos))
     path.returns = returns[0] if returns else None
     if any(n in ("BUG", "panic") for n in other_calls):
