@@ -122,19 +122,18 @@ def _rel(path: str, root: str) -> str:
 
 
 def _plan_compdb(inp: Inputs, paths: list[Path]) -> Plan:
+    wanted = [str(p.resolve()) for p in paths]
+    keep = (lambda f: any(f == w or f.startswith(w.rstrip("/") + "/") for w in wanted)) if paths else None
     try:
-        units = compdb.load_compdb(inp.compdb)
+        units, c_files = compdb.select_compdb(inp.compdb, keep)
     except compdb.CompdbError as e:
         raise InputError(str(e)) from None
-    if not units:
+    if not c_files:
         raise InputError(f"{_fsname(inp.compdb)}: compile database lists no C files")
+    if not units:
+        raise InputError(f"{', '.join(_fsname(p) for p in inp.paths)}: no entry of the compile database lies there")
     tree = compdb.find_kernel_root(Path(units[0].directory)) or compdb.find_kernel_root(Path(inp.compdb))
     root = str(tree) if tree else os.path.abspath(inp.cwd)
-    if paths:
-        wanted = [str(p.resolve()) for p in paths]
-        units = [u for u in units if any(u.file == w or u.file.startswith(w.rstrip("/") + "/") for w in wanted)]
-        if not units:
-            raise InputError(f"{', '.join(_fsname(p) for p in inp.paths)}: no entry of the compile database lies there")
     kernel = inp.kernel or compdb.layout_for_version(compdb.kernel_version(Path(root)) if tree else None)
     return Plan(root, kernel, units, [], True, "compdb")
 

@@ -113,10 +113,16 @@ def _entries(path: Path) -> list:
     return doc
 
 
+def _entry_file(entry, path: Path, index: int) -> str:
+    """The entry's source file as an absolute, normalized path (the entry's shape checked)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("directory"), str):
+        raise CompdbError(f"{path}: entry {index}: needs string 'file' and 'directory'")
+    return os.path.normpath(_absolute(entry["file"], entry["directory"]))
+
+
 def _unit(entry, path: Path, index: int) -> CompileUnit:
     where = f"{path}: entry {index}"
-    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(entry.get("directory"), str):
-        raise CompdbError(f"{where}: needs string 'file' and 'directory'")
+    _entry_file(entry, path, index)
     if isinstance(entry.get("arguments"), list) and all(isinstance(a, str) for a in entry["arguments"]):
         argv = entry["arguments"]
     elif isinstance(entry.get("command"), str):
@@ -135,13 +141,28 @@ def _unit(entry, path: Path, index: int) -> CompileUnit:
 
 def load_compdb(path_or_dir: str | os.PathLike) -> list[CompileUnit]:
     """Read compile_commands.json (a file, or a directory holding one)."""
+    return select_compdb(path_or_dir)[0]
+
+
+def select_compdb(path_or_dir: str | os.PathLike, keep=None) -> tuple[list[CompileUnit], int]:
+    """The C units of a compile database whose file KEEP accepts (all when None), and how many C
+    files it lists.  Commands are split and translated only for kept entries: a whole-kernel
+    database has 3,000 entries, and a run over one directory should not pay shlex for all of them
+    (that was most of a warm run's time)."""
     path = Path(path_or_dir)
     if path.is_dir():
         path = path / "compile_commands.json"
     if not path.exists():
         raise CompdbError(f"{path}: no such compile database")
-    units = [_unit(e, path, i) for i, e in enumerate(_entries(path))]
-    return [u for u in units if u.file.endswith(".c")]
+    units, c_files = [], 0
+    for i, e in enumerate(_entries(path)):
+        file = _entry_file(e, path, i)
+        if not file.endswith(".c"):
+            continue
+        c_files += 1
+        if keep is None or keep(file):
+            units.append(_unit(e, path, i))
+    return units, c_files
 
 
 # ---------------------------------------------------------------- kernel trees

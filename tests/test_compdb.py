@@ -117,3 +117,18 @@ def test_bad_entries_raise_one_clear_error(tmp_path, bad):
     db.write_text(bad)
     with pytest.raises(compdb.CompdbError, match="entry 0"):
         compdb.load_compdb(db)
+
+
+def test_only_selected_entries_are_split(tmp_path):
+    """A run over one directory of a 3,000-entry kernel database splits only that directory's
+    commands (shlex over every entry was most of a warm run); the others are only shape-checked."""
+    entries = [{"directory": str(tmp_path), "file": "a/x.c", "command": "gcc -c -DA a/x.c"},
+               {"directory": str(tmp_path), "file": "b/y.c", "command": "gcc -c 'unbalanced b/y.c"}]
+    db = tmp_path / "compile_commands.json"
+    db.write_text(json.dumps(entries))
+    units, c_files = compdb.select_compdb(db, keep=lambda f: "/a/" in f)
+    assert c_files == 2 and [Path(u.file).name for u in units] == ["x.c"] and "-DA" in units[0].args
+    with pytest.raises(compdb.CompdbError, match="entry 1: cannot split command"):
+        compdb.select_compdb(db, keep=lambda f: "/b/" in f)
+    with pytest.raises(compdb.CompdbError, match="entry 1: cannot split command"):
+        compdb.load_compdb(db)
