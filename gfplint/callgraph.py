@@ -263,8 +263,9 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
         for _, callee, data in g.out_edges(n, data=True):
             c = data["call"]
             # passed on only through calls made before the caller's lock is dropped (inherits),
-            # not after a call that always may sleep (there, mutex_lock() would be the first bug:
-            # the path is not one the kernel takes in atomic context), and that the known argument
+            # not after a call that always may sleep (there, mutex_lock() would be the first bug,
+            # reported by kernel/sched/core.c __might_resched() every time the path runs, not only
+            # under memory pressure: not a path the kernel takes in atomic context), and that the known argument
             # values let run (guards)
             if not c.inherits or c.slept or not allows(c.guards, consts):
                 continue

@@ -207,11 +207,17 @@ def _masks_on_path(s: Site, consts: dict, kernel: str, adds: frozenset) -> list:
     values = {p: consts.get(callgraph.GFP_PREFIX + p) for p in s.gfp_params}
     if any(v is None for v in values.values()):
         return []
-    locals_ = {p: [("=", "|".join(sorted(m)) or "0") for m in ms] for p, ms in values.items()}
+    return _masks_given(s, values, kernel, adds) or []
+
+
+def _masks_given(s: Site, values: dict, kernel: str, adds: frozenset) -> list | None:
+    """The site's gfp expression evaluated with each gfp_t parameter's possible masks (VALUES),
+    plus the bits the API itself adds; None when the expression cannot be evaluated."""
+    locals_ = {p: [("=", "|".join(sorted(m)) or "0") for m in ms] for p, ms in values.items() if ms}
     try:
         masks = eval_gfp(s.gfp or "", GfpEnv(flag_layout(kernel), locals_))
     except Unresolved:
-        return []
+        return None
     return [sorted(set(m) | adds) for m in masks]
 
 
@@ -223,7 +229,6 @@ def _compatible(call, facts, guards: dict) -> bool:
 def _masks_from_callers(g, node, s: Site, kernel: str, adds: frozenset):
     """Masks of a site whose gfp is a gfp_t parameter: what every caller passes (recursively),
     plus the bits the API itself adds (kzalloc's __GFP_ZERO)."""
-    lay = flag_layout(kernel)
     values: dict = {}
     unresolved = False
     froms = []
@@ -234,12 +239,8 @@ def _masks_from_callers(g, node, s: Site, kernel: str, adds: frozenset):
         values[param] = found
     if not any(values.values()):
         return None, True, froms
-    locals_ = {p: [("=", "|".join(sorted(m)) or "0") for m in ms] for p, ms in values.items() if ms}
-    try:
-        masks = eval_gfp(s.gfp or "", GfpEnv(lay, locals_))
-    except Unresolved:
-        return None, True, froms
-    return [sorted(set(m) | adds) for m in masks], unresolved, froms
+    masks = _masks_given(s, values, kernel, adds)
+    return (masks, unresolved, froms) if masks is not None else (None, True, froms)
 
 
 MAX_DEPTH = 6

@@ -107,7 +107,7 @@ class Builder:
         negated = False
         node = cond
         while True:
-            if node.kind == K.UNARY_OPERATOR and _is_not(node):
+            if is_not(node):
                 negated = not negated
             elif node.kind not in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CALL_EXPR):
                 return None
@@ -225,9 +225,12 @@ _HANDLERS = {
 }
 
 
-def _is_not(c) -> bool:
-    toks = list(c.get_tokens())[:1]
-    return bool(toks) and toks[0].spelling == "!"
+def is_not(c) -> bool:
+    """C is `!x`: by the operator kind libclang records, which also holds inside macro expansions
+    (the first token of `unlikely(!x)`'s operand is not in the file) and costs no tokenization."""
+    from .clangutil import UNARY_LNOT, unary_operator
+
+    return c.kind == K.UNARY_OPERATOR and unary_operator(c) == UNARY_LNOT
 
 
 _CALL_EXPR = K.CALL_EXPR.value

@@ -438,7 +438,7 @@ def _bare(c):
 
 def _not_operand(c):
     """The operand of `!x`, else None."""
-    if c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) == cu.UNARY_LNOT:
+    if cfg.is_not(c):
         return _bare(children(c)[0])
     return None
 
