@@ -85,6 +85,7 @@ class Contexts:
     graph: nx.MultiDiGraph | None = None
     resolved_pointers: int = 0
     boot: set = field(default_factory=set)  # functions that run only in early boot, under GFP_BOOT_MASK
+    sleeping: set = field(default_factory=set)  # functions that may sleep on every path (always_sleeping)
 
 
 def boot_only(g, entries, registrations) -> set:
@@ -126,6 +127,7 @@ def build_graph(functions: dict, registrations: list, field_functions: list | No
         node = fid(file, name, f.static)
         g.add_node(node, facts=f)
         by_name.setdefault(name, []).append((file, node, f.static))
+    g.graph["by_name"] = by_name
     targets = _field_targets(field_functions or [], by_name)
     g.graph["field_calls"] = g.graph["field_edges"] = 0
     for (file, name), f in functions.items():
@@ -179,13 +181,33 @@ def node_for(g: nx.MultiDiGraph, file: str, name: str) -> str | None:
     return name if name in g else None
 
 
-def _atomic_tokens(call) -> list:
-    return [t for t in call.held]
+def always_sleeping(g) -> set:
+    """Functions that may sleep on every path to their return: a call from the catalog's `sleeps`
+    (kernfs_find_and_get_ns() starts with down_read()), or a call to such a function, on every
+    path (least fixed point over the callers)."""
+    by_name = g.graph.get("by_name", {})
+    sleeping = {n for n in g if g.nodes[n]["facts"].sleeps_always}
+    work = deque(sleeping)
+    while work:
+        m = work.popleft()
+        for caller in set(g.predecessors(m)) - sleeping:
+            f = g.nodes[caller]["facts"]
+            if slept_before(g, f.file, f.calls_always, sleeping):
+                sleeping.add(caller)
+                work.append(caller)
+    return sleeping
+
+
+def slept_before(g, file: str, names: list, sleeping: set) -> bool:
+    """One of NAMES (functions called on every path before some point of FILE) always sleeps."""
+    by_name = g.graph.get("by_name", {})
+    return any(n in sleeping for name in names for n in _resolve(name, file, by_name))
 
 
 def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple, boot_entries=()) -> Contexts:
     ctx = Contexts(graph=g)
     ctx.boot = boot_only(g, boot_entries, registrations)
+    ctx.sleeping = always_sleeping(g)
     _propagate_atomic(g, registrations, ctx)
     _propagate_noreclaim(g, ctx)
     _propagate_must(g, ctx)
@@ -263,11 +285,13 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
         for _, callee, data in g.out_edges(n, data=True):
             c = data["call"]
             # passed on only through calls made before the caller's lock is dropped (inherits),
-            # not after a call that always may sleep (there, mutex_lock() would be the first bug,
+            # not after a call that always may sleep, itself or through every path of a callee
+            # (there, mutex_lock() would be the first bug,
             # reported by kernel/sched/core.c __might_resched() every time the path runs, not only
             # under memory pressure: not a path the kernel takes in atomic context), and that the known argument
             # values let run (guards)
-            if not c.inherits or c.slept or not allows(c.guards, consts):
+            if not c.inherits or c.slept or not allows(c.guards, consts) \
+                    or slept_before(g, data["file"], c.before, ctx.sleeping):
                 continue
             cc = callee_consts(c, g.nodes[callee]["facts"].params, consts)
             p2 = path + [edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context")]

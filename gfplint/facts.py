@@ -57,6 +57,7 @@ class Site:
     retried: bool = False  # the code loops until this allocation succeeds
     inherits: bool = True  # the caller's atomic context may still hold here (no unmatched unlock before)
     slept: bool = False  # a call that always may sleep (mutex_lock, might_sleep) runs before it on every path
+    before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
     guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
@@ -86,6 +87,7 @@ class CallFacts:
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
+    before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
 
 
 @dataclass
@@ -145,6 +147,8 @@ class FunctionFacts:
     calls: list[CallFacts] = field(default_factory=list)
     drops: list = field(default_factory=list)  # locks it unlocks without locking them: its caller's
     releases: list = field(default_factory=list)  # lock classes it returns with released (an unlock wrapper)
+    sleeps_always: bool = False  # a call that always may sleep runs on every path to its return
+    calls_always: list = field(default_factory=list)  # functions it calls on every path to its return
 
 
 @dataclass

@@ -191,7 +191,7 @@ def _atomic_witness(s: Site, node, ctx, g) -> tuple:
                 callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")], {}
     if node is None or node not in ctx.atomic:
         return None, {}
-    if not s.inherits or s.slept:
+    if not s.inherits or s.slept or callgraph.slept_before(g, s.file, s.before, ctx.sleeping):
         return None, {}  # the function released its caller's lock, or already slept, before this site
     states = [(c, p) for c, p in ctx.atomic_states.get(node, []) if callgraph.allows(s.guards, c)]
     if s.gfp_params:
@@ -316,7 +316,7 @@ def _derived(inner: Site, fn: FunctionFacts, call, kernel: str, catalog: Catalog
                 call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
                 used_unchecked_line=r.used_unchecked_line, error_path=r.error_path, held=list(call.held),
                 scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), inherits=call.inherits,
-                via=fn.name,
+                slept=call.slept, before=list(call.before), via=fn.name,
                 inner_api=inner.inner_api or inner.api, retried=inner.retried)
     if inner.gfp_params and inner.gfp_params[0] in fn.params:
         arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))

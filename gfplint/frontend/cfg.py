@@ -40,10 +40,15 @@ class State:
     must: frozenset = frozenset()  # scope classes open on every path
     locked: frozenset = frozenset()  # (class, lock) taken in this function on every path
     slept: bool = False  # must: a call that always may sleep (mutex_lock, might_sleep) ran on every path
+    called: tuple = ()  # must: functions called on every path, in call order (the nearest last)
 
     def join(self, other: "State") -> "State":
+        called = self.called
+        if called != other.called:
+            theirs = set(other.called)
+            called = tuple(x for x in called if x in theirs)
         return State(self.held | other.held, self.must & other.must, self.locked & other.locked,
-                     self.slept and other.slept)
+                     self.slept and other.slept, called)
 
 
 @dataclass
@@ -290,7 +295,7 @@ def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> 
     tok = Token(section.cls, key, line, api, owner, section.scope)
     must = state.must | {section.cls} if section.scope else state.must
     locked = state.locked if section.scope else state.locked | {(section.cls, key)}
-    return State(state.held | {tok}, must, locked, state.slept)
+    return State(state.held | {tok}, must, locked, state.slept, state.called)
 
 
 INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the caller may hold
@@ -308,13 +313,13 @@ def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) ->
     must = state.must
     if section.scope and not any(t.cls == section.cls for t in held):
         must = must - {section.cls}
-    return State(held, must, state.locked - {(section.cls, key)}, state.slept)
+    return State(held, must, state.locked - {(section.cls, key)}, state.slept, state.called)
 
 
 def _release(state: State, owner: int) -> State:
     held = frozenset(t for t in state.held if t.owner != owner)
     must = frozenset(c for c in state.must if any(t.cls == c for t in held))
-    return State(held, must, state.locked, state.slept) if held != state.held else state
+    return State(held, must, state.locked, state.slept, state.called) if held != state.held else state
 
 
 def transfer(state: State, event, classify_event, dropping: frozenset = frozenset()) -> State:
@@ -326,7 +331,10 @@ def transfer(state: State, event, classify_event, dropping: frozenset = frozense
         return state
     action, section, key, line, api, owner = hit
     if action == "sleep":
-        return state if state.slept else State(state.held, state.must, state.locked, True)
+        return state if state.slept else State(state.held, state.must, state.locked, True, state.called)
+    if action == "call":  # an ordinary function: remembered, for callers that learn it always sleeps
+        return state if api in state.called else State(state.held, state.must, state.locked, state.slept,
+                                                       state.called + (api,))
     if action == "enter":
         return _enter(state, section, key, line, api, owner)
     return _exit(state, section, key, dropping)
@@ -380,7 +388,7 @@ def _solve(nodes: list[Node], entry: int, classify_event, dropping: frozenset) -
                 # caller holds it on that branch only (`if (!debug_pagealloc_enabled())
                 # spin_unlock(&cpa_lock)`, mirroring the caller's conditional lock): after the
                 # merge, the caller's lock is held only if every path kept it.
-                new = State(new.held - {INHERITED}, new.must, new.locked, new.slept)
+                new = State(new.held - {INHERITED}, new.must, new.locked, new.slept, new.called)
             if new != old:
                 ins[succ] = new
                 work.append(succ)

@@ -97,6 +97,9 @@ class Classifier:
         if released:  # an unlock wrapper of this TU: releases whichever lock of that class is held
             return ("exit", _release_section(call.spelling, released[0]), "", self.ctx.where(call.location)[1],
                     call.spelling, 0)
+        name = _callee(call)[0]
+        if name and not name.startswith("."):  # an ordinary call: the link learns whether it always sleeps
+            return ("call", None, "", 0, name, 0)
         return None
 
     def condition(self, call):
@@ -150,6 +153,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         site.held = _token_list(st, scope=False)
         site.inherits = _inherits(st)
         site.slept = st.slept
+        site.before = _before(st)
         site.scopes_must = sorted(st.must)
         site.scopes_may = _scopes_may(st)
     calls = []
@@ -162,8 +166,21 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
+    at_exit = ins.get(0)  # node 0 is the function's exit
+    walk.sleeps_always = bool(at_exit and at_exit.slept)
+    walk.calls_always = list(at_exit.called[-MAX_ALWAYS:]) if at_exit else []
     walk.releases = _releases(builder.nodes, clf, dropping, ins.get(0)) if dropping else []
     return calls, regs
+
+
+MAX_BEFORE = 12  # calls made on every path before a call that are kept, the nearest ones
+MAX_ALWAYS = 48  # calls made on every path through a function that are kept
+
+
+def _before(st: cfg.State) -> list:
+    """Functions called on every path before this point (the nearest MAX_BEFORE): the link knows
+    which of them always sleep (kernfs_find_and_get_ns() takes a rwsem before anything else)."""
+    return list(st.called[-MAX_BEFORE:])
 
 
 def _releases(nodes, clf, dropping: frozenset, at_exit) -> list:
@@ -223,7 +240,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     if f != file:
         return None
     cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
-                   inherits=_inherits(st), struct=struct, slept=st.slept)
+                   inherits=_inherits(st), struct=struct, slept=st.slept, before=_before(st))
     args = list(call.get_arguments())
     from .clangutil import evaluate_int
 

@@ -376,6 +376,8 @@ class FunctionWalk:
     field_assignments: list = field(default_factory=list)  # (field, function, line, struct)
     drops: list = field(default_factory=list)
     releases: list = field(default_factory=list)  # lock classes of the caller it returns released
+    sleeps_always: bool = False
+    calls_always: list = field(default_factory=list)
     branches: list = field(default_factory=list)  # if/switch statements, for parameter guards
     gotos: list = field(default_factory=list)  # (goto cursor)
     gfp_params: set = field(default_factory=set)
@@ -509,6 +511,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     ff.calls, regs = analyse_function(fn, body, file, ctx, w, sites, site_calls, env, ctx.context_catalog)
     ff.drops = w.drops
     ff.releases = w.releases
+    ff.sleeps_always, ff.calls_always = w.sleeps_always, w.calls_always
     facts.registrations += regs
     facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
                               for field, target, line, struct in w.field_assignments if struct]
