@@ -55,7 +55,8 @@ def main() -> int:
           f"calls through struct-member pointers (unresolved) {pointer_calls}")
     print("registrations (function pointers resolved to a context): "
           + ", ".join(f"{k} {v}" for k, v in sorted(regs.items())) + f"; total {sum(regs.values())}")
-    print(f"functions entered in atomic context {len(prog.contexts.atomic)}  under noreclaim {len(prog.contexts.noreclaim)}")
+    print(f"functions entered in atomic context {len(prog.contexts.atomic)}  under noreclaim {len(prog.contexts.noreclaim)}  "
+          f"always may sleep {len(prog.contexts.sleeping)}")
     print(f"inferred wrappers {len(prog.wrappers)}  sites via wrappers {sum(1 for r in prog.sites if r.site.via)}")
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items())))
     t3 = time.monotonic()
