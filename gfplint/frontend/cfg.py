@@ -332,9 +332,9 @@ def transfer(state: State, event, classify_event, dropping: frozenset = frozense
     action, section, key, line, api, owner = hit
     if action == "sleep":
         return state if state.slept else State(state.held, state.must, state.locked, True, state.called)
-    if action == "call":  # an ordinary function: remembered, for callers that learn it always sleeps
-        return state if api in state.called else State(state.held, state.must, state.locked, state.slept,
-                                                       state.called + (api,))
+    if action == "call":  # ordinary functions (KEY): remembered, for the link to learn which always sleep
+        new = tuple(n for n in key if n not in state.called)
+        return State(state.held, state.must, state.locked, state.slept, state.called + new) if new else state
     if action == "enter":
         return _enter(state, section, key, line, api, owner)
     return _exit(state, section, key, dropping)

@@ -97,10 +97,22 @@ class Classifier:
         if released:  # an unlock wrapper of this TU: releases whichever lock of that class is held
             return ("exit", _release_section(call.spelling, released[0]), "", self.ctx.where(call.location)[1],
                     call.spelling, 0)
+        return self._plain(call)
+
+    def _plain(self, call):
+        """An ordinary call: ("call", None, names, ...), the link learns which of NAMES always sleep;
+        a header inline is no node of the call graph, so NAMES adds the functions it always calls
+        (and a sleep among them makes the call a sleep)."""
         name = _callee(call)[0]
-        if name and not name.startswith("."):  # an ordinary call: the link learns whether it always sleeps
-            return ("call", None, "", 0, name, 0)
-        return None
+        if not name or name.startswith("."):
+            return None
+        ref = call.referenced
+        names = (name,)
+        if self.ctx.callee(ref)[2]:
+            names += self.ctx.inline_calls(ref)
+            if any(n in self.cat.sleeps for n in names):
+                return ("sleep", None, "", 0, name, 0)
+        return ("call", None, names, 0, name, 0)
 
     def condition(self, call):
         """(Section, key, line, api) for a conditional enter (trylock) used as an if condition."""

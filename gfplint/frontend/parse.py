@@ -149,6 +149,7 @@ class TUContext:
     _function_names: set | None = None
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
+    _inline_calls: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_calls()
     _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
     def callee(self, ref: ci.Cursor) -> tuple:
@@ -161,6 +162,18 @@ class TUContext:
             f = self.where(d.location)[0] if d is not None else None
             hit = self._callees[key] = ([a.type.spelling for a in ref.get_arguments()], d is not None,
                                         f is not None and not f.endswith(".c"))
+        return hit
+
+    def inline_calls(self, ref: ci.Cursor, depth: int = 0) -> tuple:
+        """Functions a header inline calls on every path: the calls of its leading straight-line
+        statements (include/linux/kernfs.h kernfs_find_and_get() is `return kernfs_find_and_get_ns()`),
+        through nested inlines.  The call graph holds no header inline, so a caller learns from
+        these names whether the inline always sleeps."""
+        key = bytes(ref)
+        hit = self._inline_calls.get(key)
+        if hit is None:
+            self._inline_calls[key] = ()  # recursion guard
+            hit = self._inline_calls[key] = _straight_calls(self, ref.get_definition(), depth)
         return hit
 
     @property
@@ -433,6 +446,45 @@ def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> Non
             # report the API as written: timer_setup(), not the __init_timer() it expands to
             name = sc[0] if sc[0] in ctx.context_catalog.registrations else c.spelling
             w.registration_uses.append((name, sc[1], line, col))
+
+
+_STRAIGHT = (K.RETURN_STMT, K.DECL_STMT, K.CALL_EXPR, K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR,
+             K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.VAR_DECL, K.UNARY_OPERATOR)
+MAX_INLINE_DEPTH = 3
+
+
+def _straight_calls(ctx: TUContext, d, depth: int) -> tuple:
+    """Callee names of the statements a function body runs first, unconditionally: up to its first
+    branch, loop, goto or return (short-circuit and ?: operands are not followed)."""
+    body = next((k for k in children(d) if k.kind == K.COMPOUND_STMT), None) if d is not None else None
+    if body is None:
+        return ()
+    out: list = []
+    for stmt in children(body):
+        if stmt.kind not in _STRAIGHT:
+            break
+        _calls_in(stmt, ctx, depth, out)
+        if stmt.kind == K.RETURN_STMT:
+            break
+    return tuple(dict.fromkeys(out))
+
+
+def _calls_in(c, ctx: TUContext, depth: int, out: list) -> None:
+    if c.kind in (K.CONDITIONAL_OPERATOR, K.COMPOUND_STMT):  # ?: and ({ ... }) statement expressions
+        return
+    if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR):
+        kids = children(c)
+        if kids:
+            _calls_in(kids[0], ctx, depth, out)  # the left operand always runs
+        return
+    for k in children(c):
+        _calls_in(k, ctx, depth, out)
+    if c.kind == K.CALL_EXPR:
+        ref = c.referenced
+        if ref is not None and ref.kind == K.FUNCTION_DECL:
+            out.append(ref.spelling)
+            if depth < MAX_INLINE_DEPTH and ctx.callee(ref)[2]:
+                out.extend(ctx.inline_calls(ref, depth + 1))
 
 
 def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
