@@ -64,6 +64,14 @@ def callee_consts(call, callee_params: list, consts: dict) -> dict:
             passed = call.arg_params[k]
             v = consts[passed.lstrip("!")]
             out[p] = int(not v) if passed.startswith("!") else v
+        for f, v in call.field_args.get(k, {}).items():  # &cfg: the local struct's known fields
+            out[f"{p}->{f}"] = v
+        passed = call.arg_params.get(k)
+        if passed and passed[0] != "!" and "->" not in passed:  # the caller's pointer: its known fields too
+            prefix = passed + "->"
+            for key, v in consts.items():
+                if key.startswith(prefix):
+                    out[p + key[len(passed):]] = v
         gfp = call.gfp_args.get(k)
         if isinstance(gfp, list):
             out[GFP_PREFIX + p] = gfp

@@ -83,7 +83,8 @@ class CallFacts:
     result: Site | None = None  # how the caller handles the result (for wrapper calls)
     inherits: bool = True  # the caller's own atomic context may still hold at this call
     const_args: dict = field(default_factory=dict)  # parameter index (str) -> integer constant passed
-    arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter passed through
+    arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter ("p", "!p", "p->f") passed
+    field_args: dict = field(default_factory=dict)  # parameter index (str) -> {field: value} of a local struct passed as &v
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller

@@ -316,7 +316,7 @@ def _derived(inner: Site, fn: FunctionFacts, call, kernel: str, catalog: Catalog
                 call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
                 used_unchecked_line=r.used_unchecked_line, error_path=r.error_path, held=list(call.held),
                 scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), inherits=call.inherits,
-                slept=call.slept, before=list(call.before), via=fn.name,
+                slept=call.slept, before=list(call.before), guards=dict(call.guards), via=fn.name,
                 inner_api=inner.inner_api or inner.api, retried=inner.retried)
     if inner.gfp_params and inner.gfp_params[0] in fn.params:
         arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))

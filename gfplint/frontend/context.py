@@ -11,8 +11,9 @@ import clang.cindex as ci
 
 from ..context_catalog import ContextCatalog, Section
 from ..facts import CallFacts, FieldFunction, Registration, Site
-from . import cfg
+from . import cfg, fields
 from . import clangutil as cu
+from .fields import Params
 from .clangutil import children
 from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
 
@@ -156,7 +157,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
     params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
-    pset = set(params)
+    pset = fields.Params(params, walk.writes)
+    values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
     for site, call in zip(sites, site_calls):
@@ -175,6 +177,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.arg_params = _arg_params(call, pset)
+            if values:
+                cf.field_args = _field_args(call, values)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
@@ -298,17 +302,28 @@ def _literal(a) -> bool:
     return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
 
 
-def _arg_params(call, params: set) -> dict:
-    """Arguments that are the caller's own parameters, passed through unchanged ("p") or negated
-    ("!p": `add_ptr_to_bulk_krc_lock(..., !head)`)."""
+def _arg_params(call, params: Params) -> dict:
+    """Arguments that are the caller's own parameters or their fields, passed through unchanged ("p",
+    "p->f": `ip_fib_metrics_init(net, cfg->fc_mx, ...)`) or negated ("!p": `add_ptr_to_bulk_krc_lock(..., !head)`)."""
     out = {}
     for i, a in enumerate(call.get_arguments()):
         node, neg = _bare(a), ""
         inner = _not_operand(node)
         if inner is not None:
             node, neg = inner, "!"
-        if node.kind == K.DECL_REF_EXPR and node.spelling in params:
-            out[str(i)] = neg + node.spelling
+        key = params.key(node) if node.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
+        if key is not None:
+            out[str(i)] = neg + key
+    return out
+
+
+def _field_args(call, values: dict) -> dict:
+    """Arguments `&v` of a local struct whose fields are known: index -> {field: value}."""
+    out = {}
+    for i, a in enumerate(call.get_arguments()):
+        name = fields.address_of_local(a, values)
+        if name is not None:
+            out[str(i)] = values[name]
     return out
 
 
@@ -485,22 +500,25 @@ def _conjuncts(c) -> list:
     return [c]
 
 
-def cond_tests(cond, params: set, ctx) -> list:
+def cond_tests(cond, params: Params, ctx) -> list:
     """(param, condition) pairs that must hold for COND to be true: `p`, `!p`, `p & MASK`, `!(p & MASK)`,
-    each possibly one operand of `&&` (`if ((flags & MSG_ZEROCOPY) && length)`)."""
+    each possibly one operand of `&&` (`if ((flags & MSG_ZEROCOPY) && length)`); `p->field` for a
+    field the function never writes (`if (cpa->pgd)`) is tested like a parameter."""
     out = []
     for c in _conjuncts(cond):
         truth = True
         while (inner := _not_operand(c)) is not None:
             truth, c = not truth, inner
-        if c.kind == K.DECL_REF_EXPR and c.spelling in params:
-            out.append((c.spelling, {"truth": truth}))
+        key = params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
+        if key is not None:
+            out.append((key, {"truth": truth}))
         elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_AND:
             a, b = (_bare(k) for k in children(c))
-            if a.kind == K.DECL_REF_EXPR and a.spelling in params:
+            key = params.key(a) if a.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
+            if key is not None:
                 mask = cu.evaluate_int(b)
                 if mask is not None:
-                    out.append((a.spelling, {"mask": mask, "truth": truth}))
+                    out.append((key, {"mask": mask, "truth": truth}))
     return out
 
 

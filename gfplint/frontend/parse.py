@@ -21,6 +21,7 @@ from ..facts import CacheFacts, Diagnostic, FieldFunction, FunctionFacts, Goto, 
 from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
+from .fields import Writes
 from .context import analyse_function, file_scope_registrations, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
@@ -392,6 +393,8 @@ class FunctionWalk:
     sleeps_always: bool = False
     calls_always: list = field(default_factory=list)
     branches: list = field(default_factory=list)  # if/switch statements, for parameter guards
+    writes: Writes = field(default_factory=Writes)  # fields and variables the body writes
+    struct_locals: dict = field(default_factory=dict)  # local struct variable -> its VAR_DECL
     gotos: list = field(default_factory=list)  # (goto cursor)
     gfp_params: set = field(default_factory=set)
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
@@ -422,9 +425,16 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         w.gfp_locals.setdefault(c.spelling, [])
         if text:
             w.gfp_locals[c.spelling].append(("=", text))
+    elif k == K.VAR_DECL and c.type.get_canonical().kind == ci.TypeKind.RECORD:
+        w.struct_locals[c.spelling] = c
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)
+        w.writes.visit(c, k)
+    elif k == K.UNARY_OPERATOR:
+        w.writes.visit(c, k)
+    if k == K.CALL_EXPR and c.spelling == "memset":
+        w.writes.visit(c, k)
     anc.append(c)
     for ch in children(c):
         _walk(ch, anc, w, ctx)

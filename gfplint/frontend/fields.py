@@ -1,0 +1,212 @@
+"""Field values that travel down call chains, smatch-style but flow-insensitive.
+
+Two facts per function:
+
+- which `p->field` (and which parameters `p`) the function writes: a test of
+  `p->field` is a guard on the caller's value only when the function never
+  changes it;
+- the known fields of a local struct whose address is passed once
+  (`struct fib6_config cfg = { .fc_table = ..., ... }; ip6_route_info_create(&cfg, ...)`):
+  a designated initializer names some fields and zeroes the rest (C11 6.7.9),
+  `memset(&v, 0, sizeof(v))` zeroes all; a field assigned anywhere in the
+  function, or whose address is taken, is unknown.  net/ipv6/route.c
+  addrconf_f6i_alloc() leaves `fc_mx` NULL, so ip_fib_metrics_init() returns
+  before its kzalloc().
+"""
+from __future__ import annotations
+
+import clang.cindex as ci
+
+from . import clangutil as cu
+from .clangutil import children
+
+K = ci.CursorKind
+T = ci.TypeKind
+_ASSIGN = 22  # CXBinaryOperator_Assign
+_INC_DEC = (1, 2, 3, 4)  # CXUnaryOperator_PostInc, PostDec, PreInc, PreDec
+_SCALAR = (T.POINTER, T.BOOL, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.SHORT, T.USHORT,
+           T.CHAR_S, T.CHAR_U, T.SCHAR, T.UCHAR, T.ENUM)
+MAX_FIELDS = 64  # fields of one local struct that are tracked
+
+
+def _strip(c):
+    while c.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(children(c)) == 1:
+        c = children(c)[0]
+    return c
+
+
+def param_ref(node, params: set) -> str | None:
+    """`p` or `p->field` for a parameter P of the function, else None."""
+    node = _strip(node)
+    if node.kind == K.DECL_REF_EXPR:
+        return node.spelling if node.spelling in params else None
+    if node.kind == K.MEMBER_REF_EXPR:
+        kids = children(node)
+        base = _strip(kids[0]) if kids else None
+        if base is not None and base.kind == K.DECL_REF_EXPR and base.spelling in params \
+                and base.type.get_canonical().kind == T.POINTER:
+            return f"{base.spelling}->{node.spelling}"
+    return None
+
+
+def _target(node):
+    """(variable, field or None, through a pointer) written by an assignment to NODE, else None."""
+    node = _strip(node)
+    if node.kind == K.DECL_REF_EXPR:
+        return node.spelling, None, False
+    if node.kind == K.MEMBER_REF_EXPR:
+        kids = children(node)
+        base = _strip(kids[0]) if kids else None
+        if base is not None and base.kind == K.DECL_REF_EXPR:
+            return base.spelling, node.spelling, base.type.get_canonical().kind == T.POINTER
+    return None
+
+
+class Writes:
+    """What a function body writes: `p->f` / `v.f` fields, whole variables, addresses taken."""
+
+    def __init__(self):
+        self.fields: set = set()  # "p->f" for pointers, "v.f" for struct variables
+        self.whole: set = set()  # variables assigned as a whole
+        self.address_uses: dict = {}  # variable -> how many times &v appears (outside memset)
+        self.zeroed: set = set()  # variables passed as memset(&v, 0, ...)
+
+    def visit(self, c, kind) -> None:
+        """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
+        (the operator is asked of libclang only when the operand is a variable or a field of one)."""
+        if kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
+            kids = children(c)
+            t = _target(kids[0]) if kids else None
+            if t is not None and (kind == K.COMPOUND_ASSIGNMENT_OPERATOR or cu.binary_operator(c) == _ASSIGN):
+                self._write(t)
+        elif kind == K.UNARY_OPERATOR:
+            kids = children(c)
+            t = _target(kids[0]) if kids else None
+            if t is not None:
+                op = cu.unary_operator(c)
+                if op in _INC_DEC:
+                    self._write(t)
+                elif op == cu.UNARY_ADDR_OF:
+                    self._address(t)
+        elif kind == K.CALL_EXPR:
+            args = list(c.get_arguments())
+            if len(args) == 3 and cu.evaluate_int(args[1]) == 0:
+                a = _strip(args[0])
+                if a.kind == K.UNARY_OPERATOR and cu.unary_operator(a) == cu.UNARY_ADDR_OF:
+                    t = _target(children(a)[0])
+                    if t and t[1] is None:
+                        self.zeroed.add(t[0])
+                        self.address_uses[t[0]] = self.address_uses.get(t[0], 0) - 1  # counted again below
+
+    def _write(self, t) -> None:
+        var, fld, arrow = t
+        if fld is None:
+            self.whole.add(var)
+        else:
+            self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")
+
+    def _address(self, t) -> None:
+        var, fld, arrow = t
+        if fld is None:
+            self.address_uses[var] = self.address_uses.get(var, 0) + 1
+        else:
+            self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")  # may be written through it
+
+    def changed(self, key: str) -> bool:
+        """KEY (`p` or `p->f`) may not hold the caller's value everywhere in the function."""
+        var = key.split("->", 1)[0]
+        return var in self.whole or key in self.fields
+
+
+def struct_fields(t) -> list | None:
+    """The scalar and pointer fields of struct type T, by name (None for another type)."""
+    canon = t.get_canonical()
+    if canon.kind != T.RECORD:
+        return None
+    decl = canon.get_declaration()
+    if decl is None or decl.kind != K.STRUCT_DECL:
+        return None
+    return [f.spelling for f in children(decl)
+            if f.kind == K.FIELD_DECL and f.spelling and f.type.get_canonical().kind in _SCALAR][:MAX_FIELDS]
+
+
+def _const(e) -> int | None:
+    """An integer or null-pointer constant (NULL is `((void *)0)`)."""
+    v = cu.evaluate_int(e)
+    if v is not None:
+        return v
+    node = e
+    while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR):
+        kids = [k for k in children(node) if k.kind != K.TYPE_REF]
+        if len(kids) != 1:
+            return None
+        node = kids[0]
+    return cu.evaluate_int(node) if node.kind == K.INTEGER_LITERAL else None
+
+
+def initializer_values(var) -> dict | None:
+    """Field -> value of a local struct VAR_DECL initialized with designators only (named fields with
+    constant values, the other scalar fields 0); None when it has no such initializer."""
+    fields = struct_fields(var.type)
+    if fields is None:
+        return None
+    init = next((k for k in children(var) if k.kind == K.INIT_LIST_EXPR), None)
+    if init is None:
+        return None
+    values = dict.fromkeys(fields, 0)
+    for item in children(init):
+        kids = children(item)
+        refs = [k for k in kids if k.kind == K.MEMBER_REF]
+        if not refs:
+            return None  # a positional initializer: not tracked
+        if len(refs) == 1 and refs[0].spelling in values:
+            v = _const(kids[-1])
+            if v is None:
+                del values[refs[0].spelling]
+            else:
+                values[refs[0].spelling] = v
+        elif refs[0].spelling in values:
+            del values[refs[0].spelling]
+    return values
+
+
+def local_struct_values(locals_: dict, writes: Writes) -> dict:
+    """Variable -> {field: value} for the struct locals LOCALS_ (name -> VAR_DECL) whose address is
+    passed at most once, minus the fields the function writes."""
+    out = {}
+    for name, var in locals_.items():
+        if name in writes.whole or writes.address_uses.get(name, 0) > 1:
+            continue
+        values = initializer_values(var)
+        if values is None and name in writes.zeroed:
+            values = dict.fromkeys(struct_fields(var.type) or [], 0)
+        if not values:
+            continue
+        known = {f: v for f, v in values.items() if f"{name}.{f}" not in writes.fields}
+        if known:
+            out[name] = known
+    return out
+
+
+def address_of_local(a, values: dict) -> str | None:
+    """The struct local whose address argument A passes (`&cfg`), when its fields are known."""
+    node = _strip(a)
+    if node.kind == K.UNARY_OPERATOR and cu.unary_operator(node) == cu.UNARY_ADDR_OF:
+        t = _target(children(node)[0])
+        if t and t[1] is None and t[0] in values:
+            return t[0]
+    return None
+
+
+class Params(frozenset):
+    """A function's parameter names, with what its body writes: a test of `p` or `p->f` is a guard
+    on the caller's value only when the function never changes it."""
+
+    def __new__(cls, names, writes: Writes | None = None):
+        self = super().__new__(cls, names)
+        self.writes = writes if writes is not None else Writes()
+        return self
+
+    def key(self, node) -> str | None:
+        k = param_ref(node, self)
+        return None if k is None or self.writes.changed(k) else k
