@@ -40,17 +40,26 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# The code that makes Facts: the front end and what it imports (tests/test_scale_cache.py checks
+# this against a fresh interpreter's imports of gfplint.frontend.parse), its catalogs and data.
+FRONT_END_CODE = ("__init__.py", "catalog.py", "compdb.py", "context_catalog.py", "facts.py", "parallel.py",
+                  "frontend/", "model/__init__.py", "model/flags.py", "data/")
+
+
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """gfplint's version plus a hash of its own code and data.
+    """gfplint's version plus a hash of the code and data that make Facts.
 
     The version string alone would keep serving Facts made by an older front
-    end while gfplint is being developed; hashing the package's sources makes
-    any change of gfplint a new cache generation.
+    end while gfplint is being developed; hashing the front end's sources makes
+    any change of it a new cache generation.  The linker, rules and reports
+    are not hashed: changing them reuses the Facts (a whole-kernel parse).
     """
     h = hashlib.sha256(__version__.encode())
     pkg = resources.files("gfplint")
     for path in sorted(_package_files(Path(str(pkg)))):
+        if not path.replace(os.sep, "/").startswith(FRONT_END_CODE):
+            continue
         h.update(path.encode())
         h.update(Path(str(pkg), path).read_bytes())
     return h.hexdigest()

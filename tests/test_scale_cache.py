@@ -185,3 +185,25 @@ def test_run_salt_does_not_depend_on_the_hash_seed(tmp_path):
     salts = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env=dict(os.environ, PYTHONHASHSEED=seed)).stdout for seed in ("1", "2", "3")}
     assert len(salts) == 1 and len(next(iter(salts)).strip()) == 64, salts
+
+
+def test_fingerprint_covers_everything_the_front_end_imports():
+    # A fresh interpreter: which gfplint modules does making Facts load?  Each must be hashed,
+    # or a change to it would keep serving Facts made by the old code.
+    import subprocess
+    import sys
+
+    code = ("import sys, gfplint.frontend.parse, gfplint.parallel; "
+            "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('gfplint')))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    pkg = cache_mod.Path(cache_mod.__file__).parent
+    loaded = sorted(str(cache_mod.Path(f).relative_to(pkg)).replace("\\", "/") for f in out.split())
+    assert "frontend/parse.py" in loaded and "facts.py" in loaded
+    assert [f for f in loaded if not f.startswith(cache_mod.FRONT_END_CODE)] == []
+
+
+def test_linker_changes_keep_the_facts():
+    # rules, linking and reports are not part of the key: changing them reuses a whole-kernel parse
+    assert not "program.py".startswith(cache_mod.FRONT_END_CODE)
+    assert not "rules/sleep_in_atomic.py".startswith(cache_mod.FRONT_END_CODE)
+    assert "frontend/cfg.py".startswith(cache_mod.FRONT_END_CODE)
