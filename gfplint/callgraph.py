@@ -49,6 +49,31 @@ def allows(guards: dict, consts: dict) -> bool:
     return True
 
 
+def open_conditions(guards: dict, consts: dict) -> list:
+    """The conditions of GUARDS that CONSTS do not decide, as C: what a reader must check for the
+    call to run (`cpa->pgd` for __cpa_process_fault()'s call to populate_pgd())."""
+    out = []
+    for key, cond in sorted(guards.items()):
+        if key in consts:
+            continue
+        if "mask" in cond:
+            test = f"{key} & {cond['mask']:#x}"
+            out.append(test if cond["truth"] else f"!({test})")
+        elif "truth" in cond:
+            out.append(key if cond["truth"] else f"!{key}")
+        if "in" in cond:
+            out.append(f"{key} is one of {', '.join(map(str, cond['in']))}")
+    return out
+
+
+def conditional(st: dict, conditions: list) -> dict:
+    """Step ST, noting the CONDITIONS under which it happens (text and JSON `conditions`)."""
+    if conditions:
+        st["what"] += ", only if " + " && ".join(conditions)
+        st["conditions"] = conditions
+    return st
+
+
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)
 
 
@@ -279,7 +304,8 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             consts = callee_consts(c, g.nodes[callee]["facts"].params, {})
             sources.append((callee, consts, [
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
-                edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
+                conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
+                            open_conditions(c.guards, {})),
             ]))
     sources.sort(key=lambda s: len(s[2]))
     states: dict = {}
@@ -302,7 +328,8 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                     or slept_before(g, data["file"], c.before, ctx.sleeping):
                 continue
             cc = callee_consts(c, g.nodes[callee]["facts"].params, consts)
-            p2 = path + [edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context")]
+            p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
+                                     open_conditions(c.guards, consts))]
             if _add_state(states, callee, cc, p2):
                 q.append((callee, cc, p2))
     ctx.atomic_states = states

@@ -197,7 +197,8 @@ def _atomic_witness(s: Site, node, ctx, g) -> tuple:
     if s.gfp_params:
         states.sort(key=lambda cp: not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params))
     for consts, path in states:
-        return path + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")], consts
+        here = callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")
+        return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts))], consts
     return None, {}
 
 

@@ -21,6 +21,16 @@ def test_interprocedural_finding_carries_its_witness_path():
     assert all(set(s) == {"file", "line", "function", "what"} for s in steps)
 
 
+def test_witness_steps_name_the_conditions_the_analysis_could_not_decide():
+    # bulk_add() allocates only `if (can_alloc)`; its atomic caller passes a value gfplint does not
+    # know, so the reader is told what to check (mm/slab_common.c add_ptr_to_bulk_krc_lock())
+    _, result = run_fixture("precision.c")
+    f = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "bulk_add"][0]
+    assert f.path[-1]["conditions"] == ["can_alloc"]
+    assert f.path[-1]["what"] == "kmalloc() called here, only if can_alloc"
+    assert all("conditions" not in s for s in f.path[:-1])
+
+
 def test_registration_witness_names_the_api():
     _, result = run_fixture("calls.c")
     timer = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "dev_timer"][0]
