@@ -92,7 +92,7 @@ def callee_consts(call, callee_params: list, consts: dict) -> dict:
         for f, v in call.field_args.get(k, {}).items():  # &cfg: the local struct's known fields
             out[f"{p}->{f}"] = v
         passed = call.arg_params.get(k)
-        if passed and passed[0] != "!" and "->" not in passed:  # the caller's pointer: its known fields too
+        if passed and k in call.pass_fields:  # the caller's pointer, not yet given to another call: its fields too
             prefix = passed + "->"
             for key, v in consts.items():
                 if key.startswith(prefix):

@@ -85,6 +85,7 @@ class CallFacts:
     const_args: dict = field(default_factory=dict)  # parameter index (str) -> integer constant passed
     arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter ("p", "!p", "p->f") passed
     field_args: dict = field(default_factory=dict)  # parameter index (str) -> {field: value} of a local struct passed as &v
+    pass_fields: list = field(default_factory=list)  # indexes (str) passing a pointer parameter not yet passed to another call
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller

@@ -157,7 +157,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
     params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
-    pset = fields.Params(params, walk.writes)
+    pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -177,6 +177,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.arg_params = _arg_params(call, pset)
+            cf.pass_fields = _pass_fields(call, cf.arg_params, pset) if cf.arg_params else []
             if values:
                 cf.field_args = _field_args(call, values)
             calls.append(cf)
@@ -315,6 +316,12 @@ def _arg_params(call, params: Params) -> dict:
         if key is not None:
             out[str(i)] = neg + key
     return out
+
+
+def _pass_fields(call, arg_params: dict, params: Params) -> list:
+    """Indexes of arguments passing a parameter pointer whose fields still hold the caller's values:
+    the function passes it to no call before this one."""
+    return [k for k, p in sorted(arg_params.items()) if "->" not in p and p[0] != "!" and params.unpassed(p, call, itself=True)]
 
 
 def _field_args(call, values: dict) -> dict:

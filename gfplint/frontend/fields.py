@@ -200,13 +200,42 @@ def address_of_local(a, values: dict) -> str | None:
 
 class Params(frozenset):
     """A function's parameter names, with what its body writes: a test of `p` or `p->f` is a guard
-    on the caller's value only when the function never changes it."""
+    on the caller's value only when the function never changes it, and `p->f` only before the
+    function passes `p` to another function (which may change `p->f`: smatch's "param was
+    modified" without its per-callee summaries)."""
 
-    def __new__(cls, names, writes: Writes | None = None):
+    def __new__(cls, names, writes: Writes | None = None, calls=(), where=None):
         self = super().__new__(cls, names)
         self.writes = writes if writes is not None else Writes()
+        self.calls = calls  # (call cursor, ancestors) of the function's calls
+        self.where = where  # cursor location -> (file, line, column, offset)
+        self._passed = None  # parameter -> offset of the first call that passes it
         return self
 
     def key(self, node) -> str | None:
         k = param_ref(node, self)
-        return None if k is None or self.writes.changed(k) else k
+        if k is None or self.writes.changed(k):
+            return None
+        if "->" in k and not self.unpassed(k.split("->", 1)[0], node):
+            return None
+        return k
+
+    def unpassed(self, param: str, node, itself: bool = False) -> bool:
+        """No call before NODE (in source order) passes PARAM itself; ITSELF: NODE is such a call."""
+        first = self.passed().get(param)
+        if first is None or self.where is None:
+            return True
+        off = self.where(node.location)[3]
+        return off <= first if itself else off < first
+
+    def passed(self) -> dict:
+        if self._passed is None:
+            self._passed = {}
+            for call, _ in self.calls:
+                for a in call.get_arguments():
+                    a = _strip(a)
+                    if a.kind == K.DECL_REF_EXPR and a.spelling in self:
+                        off = self.where(call.location)[3] if self.where else 0
+                        prev = self._passed.get(a.spelling)
+                        self._passed[a.spelling] = off if prev is None else min(prev, off)
+        return self._passed
