@@ -18,6 +18,7 @@ import tracemalloc
 from collections import Counter
 from pathlib import Path
 
+from gfplint import callgraph
 from gfplint.analysis import Inputs, _catalog, parse_all, plan, run_rules
 from gfplint.parallel import FrontEndOptions
 from gfplint.program import link
@@ -57,6 +58,10 @@ def main() -> int:
           + ", ".join(f"{k} {v}" for k, v in sorted(regs.items())) + f"; total {sum(regs.values())}")
     print(f"functions entered in atomic context {len(prog.contexts.atomic)}  under noreclaim {len(prog.contexts.noreclaim)}  "
           f"always may sleep {len(prog.contexts.sleeping)}")
+    resolved = {n for n, _ in callgraph._registered(g, prog.registrations, "atomic")}
+    from_regs = [n for n, w in prog.contexts.atomic.items() if w and w[0]["line"] and _registration_step(w[0])]
+    print(f"atomic callbacks resolved to call-graph nodes {len(resolved)}  "
+          f"functions whose atomic witness starts at a registration {len(from_regs)}")
     print(f"inferred wrappers {len(prog.wrappers)}  sites via wrappers {sum(1 for r in prog.sites if r.site.via)}")
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items())))
     t3 = time.monotonic()
@@ -78,6 +83,10 @@ def main() -> int:
             "through_fields_findings": [finding_dict(f) for f in wide_findings if f.rule == "sleep-in-atomic"],
         }, indent=1))
     return 0
+
+
+def _registration_step(st: dict) -> bool:
+    return " registered with " in st["what"] or " of an ops structure" in st["what"]
 
 
 if __name__ == "__main__":
