@@ -219,15 +219,18 @@ def always_sleeping(g) -> set:
     (kernfs_find_and_get_ns() starts with down_read()), or a call to such a function, on every
     path (least fixed point over the callers)."""
     by_name = g.graph.get("by_name", {})
+    always_calls: dict = {}  # function -> the functions it calls on every path (a call in a macro has no edge)
+    for n in g:
+        f = g.nodes[n]["facts"]
+        for name in f.calls_always:
+            for m in _resolve(name, f.file, by_name):
+                always_calls.setdefault(m, set()).add(n)
     sleeping = {n for n in g if g.nodes[n]["facts"].sleeps_always}
-    work = deque(sleeping)
+    work = deque(sorted(sleeping))
     while work:
-        m = work.popleft()
-        for caller in set(g.predecessors(m)) - sleeping:
-            f = g.nodes[caller]["facts"]
-            if slept_before(g, f.file, f.calls_always, sleeping):
-                sleeping.add(caller)
-                work.append(caller)
+        for caller in sorted(always_calls.get(work.popleft(), set()) - sleeping):
+            sleeping.add(caller)
+            work.append(caller)
     return sleeping
 
 

@@ -131,3 +131,22 @@ def test_context_catalog_is_part_of_the_cache_key(tmp_path):
 
     assert refill_findings([]) == []  # widget_lock() means nothing without the catalog
     assert len(refill_findings(["--context-catalog", str(cat)])) == 1
+
+
+def test_always_sleeping_follows_calls_without_an_edge():
+    # A call written inside a macro expansion located in a header has no call-graph edge, but its
+    # name is still among the functions called on every path: the fixed point must follow the
+    # name, whatever order it meets the functions in (it used to walk graph predecessors only).
+    from gfplint import callgraph
+    from gfplint.facts import FunctionFacts
+
+    functions = {
+        ("a.c", "outer"): FunctionFacts("a.c", "outer", 1, calls_always=["middle"]),
+        ("a.c", "middle"): FunctionFacts("a.c", "middle", 5, calls_always=["takes_mutex", "unrelated"]),
+        ("b.c", "takes_mutex"): FunctionFacts("b.c", "takes_mutex", 1, sleeps_always=True),
+        ("b.c", "unrelated"): FunctionFacts("b.c", "unrelated", 9),
+        ("b.c", "maybe"): FunctionFacts("b.c", "maybe", 12, calls_always=["unrelated"]),
+    }
+    g = callgraph.build_graph(functions, [])
+    assert g.number_of_edges() == 0
+    assert callgraph.always_sleeping(g) == {"outer", "middle", "takes_mutex"}
