@@ -77,7 +77,7 @@ def conditional(st: dict, conditions: list) -> dict:
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)
 
 
-def callee_consts(call, callee_params: list, consts: dict) -> dict:
+def callee_consts(call, callee_params: list, consts: dict, blocked: dict | None = None) -> dict:
     """Parameter values the callee knows: constants passed, or the caller's known values passed
     through; for gfp_t parameters, the masks passed (`gfp:flags` -> list of masks)."""
     out = {}
@@ -92,10 +92,14 @@ def callee_consts(call, callee_params: list, consts: dict) -> dict:
         for f, v in call.field_args.get(k, {}).items():  # &cfg: the local struct's known fields
             out[f"{p}->{f}"] = v
         passed = call.arg_params.get(k)
-        if passed and k in call.pass_fields:  # the caller's pointer, not yet given to another call: its fields too
+        if passed and k in call.pass_fields:  # the caller's pointer: its known fields too
+            if blocked is not None:  # settle_fields(): what the earlier calls given it may write
+                gone = blocked.get(k, set())
+            else:
+                gone = {"*"} if call.pass_fields[k] else set()
             prefix = passed + "->"
             for key, v in consts.items():
-                if key.startswith(prefix):
+                if key.startswith(prefix) and "*" not in gone and key[len(prefix):] not in gone:
                     out[p + key[len(passed):]] = v
         gfp = call.gfp_args.get(k)
         if isinstance(gfp, list):
@@ -234,6 +238,79 @@ def always_sleeping(g) -> set:
     return sleeping
 
 
+def param_writes(g) -> dict:
+    """(function, pointer parameter) -> the fields the function may write through it, itself or
+    in the functions it passes the pointer to ("*": any field).  Least fixed point over the calls
+    (FunctionFacts.param_writes, param_passes); a callee outside the graph writes anything."""
+    by_name = g.graph.get("by_name", {})
+    writes: dict = {}
+    users: dict = {}  # (callee, its parameter) -> {(caller, parameter)}
+    for n in g:
+        f = g.nodes[n]["facts"]
+        for p, fl in f.param_writes.items():
+            writes[(n, p)] = set(fl)
+        for p, passes in f.param_passes.items():
+            for callee, i in passes:
+                target = _resolve(callee, f.file, by_name) if callee != "*" else []
+                params = g.nodes[target[0]]["facts"].params if target else []
+                if i >= len(params):
+                    writes.setdefault((n, p), set()).add("*")
+                else:
+                    users.setdefault((target[0], params[i]), set()).add((n, p))
+    work = deque(sorted(writes))
+    while work:
+        k = work.popleft()
+        for user in sorted(users.get(k, ())):
+            mine = writes.setdefault(user, set())
+            if not writes[k] <= mine:
+                mine |= writes[k]
+                work.append(user)
+    return writes
+
+
+def written_by(g, writes: dict, file: str, clobbers: list) -> set:
+    """The fields the calls CLOBBERS ([callee, argument index], made in FILE) may write ("*": any)."""
+    by_name = g.graph.get("by_name", {})
+    out: set = set()
+    for callee, i in clobbers:
+        target = _resolve(callee, file, by_name) if callee != "*" else []
+        params = g.nodes[target[0]]["facts"].params if target else []
+        out |= writes.get((target[0], params[i]), set()) if i < len(params) else {"*"}
+    return out
+
+
+def settle_fields(g) -> None:
+    """Keep a `p->f` value (a guard, an argument) only when no earlier call given `p` may write f;
+    record per call which known fields of a pointer passed on may have changed (edge data
+    `blocked`).  Idempotent: the front end's Facts keep their clobber lists."""
+    writes = param_writes(g)
+    for n in g:
+        f = g.nodes[n]["facts"]
+        for c in f.calls:
+            _settle_guards(g, writes, f.file, c.guards)
+            for k, clob in c.arg_clobbers.items():
+                field_ = c.arg_params.get(k, "").split("->", 1)[-1]
+                hit = written_by(g, writes, f.file, clob)
+                if "*" in hit or field_ in hit:
+                    c.arg_params.pop(k, None)
+        for _, _, data in g.out_edges(n, data=True):
+            c = data["call"]
+            data["blocked"] = {k: written_by(g, writes, f.file, clob) for k, clob in c.pass_fields.items() if clob}
+    g.graph["param_writes"] = writes
+
+
+def settle_site_guards(g, site) -> None:
+    """settle_fields() for an allocation site's guards."""
+    _settle_guards(g, g.graph.get("param_writes", {}), site.file, site.guards)
+
+
+def _settle_guards(g, writes: dict, file: str, guards: dict) -> None:
+    for key in [k for k, cond in guards.items() if cond.get("clobbers")]:
+        hit = written_by(g, writes, file, guards[key]["clobbers"])
+        if "*" in hit or key.split("->", 1)[1] in hit:
+            del guards[key]
+
+
 def slept_before(g, file: str, names: list, sleeping: set) -> bool:
     """One of NAMES (functions called on every path before some point of FILE) always sleeps."""
     by_name = g.graph.get("by_name", {})
@@ -243,6 +320,7 @@ def slept_before(g, file: str, names: list, sleeping: set) -> bool:
 def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple, boot_entries=()) -> Contexts:
     ctx = Contexts(graph=g)
     ctx.boot = boot_only(g, boot_entries, registrations)
+    settle_fields(g)
     ctx.sleeping = always_sleeping(g)
     _propagate_atomic(g, registrations, ctx)
     _propagate_noreclaim(g, ctx)
@@ -330,7 +408,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             if not c.inherits or c.slept or not allows(c.guards, consts) \
                     or slept_before(g, data["file"], c.before, ctx.sleeping):
                 continue
-            cc = callee_consts(c, g.nodes[callee]["facts"].params, consts)
+            cc = callee_consts(c, g.nodes[callee]["facts"].params, consts, data.get("blocked", {}))
             p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
                                      open_conditions(c.guards, consts))]
             if _add_state(states, callee, cc, p2):

@@ -85,7 +85,8 @@ class CallFacts:
     const_args: dict = field(default_factory=dict)  # parameter index (str) -> integer constant passed
     arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter ("p", "!p", "p->f") passed
     field_args: dict = field(default_factory=dict)  # parameter index (str) -> {field: value} of a local struct passed as &v
-    pass_fields: list = field(default_factory=list)  # indexes (str) passing a pointer parameter not yet passed to another call
+    pass_fields: dict = field(default_factory=dict)  # index (str) passing a pointer parameter on -> [callee, index] of earlier calls given it
+    arg_clobbers: dict = field(default_factory=dict)  # index (str) passing `p->f` -> [callee, index] of earlier calls given p
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
@@ -151,6 +152,8 @@ class FunctionFacts:
     releases: list = field(default_factory=list)  # lock classes it returns with released (an unlock wrapper)
     sleeps_always: bool = False  # a call that always may sleep runs on every path to its return
     calls_always: list = field(default_factory=list)  # functions it calls on every path to its return
+    param_writes: dict = field(default_factory=dict)  # pointer parameter -> fields it writes ("*": any)
+    param_passes: dict = field(default_factory=dict)  # pointer parameter -> [callee ("*": unknown), index] it is given to
 
 
 @dataclass

@@ -128,6 +128,8 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
     prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries)
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
+    for s in sites:
+        callgraph.settle_site_guards(g, s)
     derived = sites
     for _ in range(MAX_WRAPPER_LEVELS):  # a wrapper of a wrapper: its calls are sites too
         derived = _wrapper_sites(prog, g, derived, catalog)

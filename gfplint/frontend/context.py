@@ -157,7 +157,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
     params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
-    pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where)
+    pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -177,12 +177,15 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.arg_params = _arg_params(call, pset)
-            cf.pass_fields = _pass_fields(call, cf.arg_params, pset) if cf.arg_params else []
+            if cf.arg_params:
+                cf.pass_fields = _pass_fields(call, cf.arg_params, pset)
+                cf.arg_clobbers = _arg_clobbers(call, cf.arg_params, pset)
             if values:
                 cf.field_args = _field_args(call, values)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
+    walk.param_writes, walk.param_passes = pset.summary()
     at_exit = ins.get(0)  # node 0 is the function's exit
     walk.sleeps_always = bool(at_exit and at_exit.slept)
     walk.calls_always = list(at_exit.called[-MAX_ALWAYS:]) if at_exit else []
@@ -318,10 +321,21 @@ def _arg_params(call, params: Params) -> dict:
     return out
 
 
-def _pass_fields(call, arg_params: dict, params: Params) -> list:
-    """Indexes of arguments passing a parameter pointer whose fields still hold the caller's values:
-    the function passes it to no call before this one."""
-    return [k for k, p in sorted(arg_params.items()) if "->" not in p and p[0] != "!" and params.unpassed(p, call, itself=True)]
+def _pass_fields(call, arg_params: dict, params: Params) -> dict:
+    """Arguments passing a parameter pointer on, with its known fields: index -> the earlier calls
+    that may have changed them (Params.clobbers)."""
+    return {k: params.clobbers(p, call) for k, p in sorted(arg_params.items()) if "->" not in p and p[0] != "!"}
+
+
+def _arg_clobbers(call, arg_params: dict, params: Params) -> dict:
+    """Arguments passing `p->f`: index -> the earlier calls that may have changed it."""
+    out = {}
+    for k, p in sorted(arg_params.items()):
+        if "->" in p:
+            c = params.clobbers(p.lstrip("!").split("->", 1)[0], call)
+            if c:
+                out[k] = c
+    return out
 
 
 def _field_args(call, values: dict) -> dict:
@@ -518,15 +532,24 @@ def cond_tests(cond, params: Params, ctx) -> list:
             truth, c = not truth, inner
         key = params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
         if key is not None:
-            out.append((key, {"truth": truth}))
+            out.append((key, _clobbered({"truth": truth}, key, c, params)))
         elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_AND:
             a, b = (_bare(k) for k in children(c))
             key = params.key(a) if a.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
             if key is not None:
                 mask = cu.evaluate_int(b)
                 if mask is not None:
-                    out.append((key, {"mask": mask, "truth": truth}))
+                    out.append((key, _clobbered({"mask": mask, "truth": truth}, key, a, params)))
     return out
+
+
+def _clobbered(cond: dict, key: str, node, params: Params) -> dict:
+    """A `p->f` test remembers the calls before it that were given `p` (the linker checks them)."""
+    if "->" in key:
+        c = params.clobbers(key.split("->", 1)[0], node)
+        if c:
+            cond["clobbers"] = c
+    return cond
 
 
 def _negated(tests: list) -> list:

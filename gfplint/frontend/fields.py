@@ -70,6 +70,7 @@ class Writes:
         self.whole: set = set()  # variables assigned as a whole
         self.address_uses: dict = {}  # variable -> how many times &v appears (outside memset)
         self.zeroed: set = set()  # variables passed as memset(&v, 0, ...)
+        self.escaped: set = set()  # pointers stored elsewhere (`q = p`, `x->y = p`): written through aliases
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
@@ -79,6 +80,8 @@ class Writes:
             t = _target(kids[0]) if kids else None
             if t is not None and (kind == K.COMPOUND_ASSIGNMENT_OPERATOR or cu.binary_operator(c) == _ASSIGN):
                 self._write(t)
+                if kind == K.BINARY_OPERATOR and len(kids) == 2:
+                    self.escape(kids[1])
         elif kind == K.UNARY_OPERATOR:
             kids = children(c)
             t = _target(kids[0]) if kids else None
@@ -98,6 +101,12 @@ class Writes:
                         self.zeroed.add(t[0])
                         self.address_uses[t[0]] = self.address_uses.get(t[0], 0) - 1  # counted again below
 
+    def escape(self, value) -> None:
+        """VALUE is stored somewhere: a variable it names may be written through the copy."""
+        v = _strip(value)
+        if v.kind == K.DECL_REF_EXPR:
+            self.escaped.add(v.spelling)
+
     def _write(self, t) -> None:
         var, fld, arrow = t
         if fld is None:
@@ -115,7 +124,7 @@ class Writes:
     def changed(self, key: str) -> bool:
         """KEY (`p` or `p->f`) may not hold the caller's value everywhere in the function."""
         var = key.split("->", 1)[0]
-        return var in self.whole or key in self.fields
+        return var in self.whole or key in self.fields or ("->" in key and var in self.escaped)
 
 
 def struct_fields(t) -> list | None:
@@ -204,38 +213,66 @@ class Params(frozenset):
     function passes `p` to another function (which may change `p->f`: smatch's "param was
     modified" without its per-callee summaries)."""
 
-    def __new__(cls, names, writes: Writes | None = None, calls=(), where=None):
+    def __new__(cls, names, writes: Writes | None = None, calls=(), where=None, callee=None):
         self = super().__new__(cls, names)
         self.writes = writes if writes is not None else Writes()
         self.calls = calls  # (call cursor, ancestors) of the function's calls
         self.where = where  # cursor location -> (file, line, column, offset)
-        self._passed = None  # parameter -> offset of the first call that passes it
+        self.callee = callee  # FUNCTION_DECL -> (parameter types, defined, in a header)
+        self._passes = None  # parameter -> [(offset, callee or "*", argument index)]
         return self
 
     def key(self, node) -> str | None:
         k = param_ref(node, self)
-        if k is None or self.writes.changed(k):
-            return None
-        if "->" in k and not self.unpassed(k.split("->", 1)[0], node):
-            return None
-        return k
+        return None if k is None or self.writes.changed(k) else k
 
-    def unpassed(self, param: str, node, itself: bool = False) -> bool:
-        """No call before NODE (in source order) passes PARAM itself; ITSELF: NODE is such a call."""
-        first = self.passed().get(param)
-        if first is None or self.where is None:
-            return True
-        off = self.where(node.location)[3]
-        return off <= first if itself else off < first
+    def clobbers(self, param: str, node) -> list:
+        """[callee, argument index] of the calls before NODE (in source order) that are given PARAM
+        and may change its fields ("*": a callee gfplint cannot follow): the linker keeps a
+        `param->f` value across them only if none writes f (smatch's "param was modified")."""
+        passes = self.passes().get(param)
+        if not passes:
+            return []
+        off = self.where(node.location)[3] if self.where else 0
+        return [[name, i] for o, name, i in passes if o < off]
 
-    def passed(self) -> dict:
-        if self._passed is None:
-            self._passed = {}
+    def passes(self) -> dict:
+        """Parameter -> the calls it is passed to, bare, where the callee may write through it."""
+        if self._passes is None:
+            self._passes = {}
             for call, _ in self.calls:
-                for a in call.get_arguments():
+                ref = call.referenced
+                for i, a in enumerate(call.get_arguments()):
                     a = _strip(a)
                     if a.kind == K.DECL_REF_EXPR and a.spelling in self:
-                        off = self.where(call.location)[3] if self.where else 0
-                        prev = self._passed.get(a.spelling)
-                        self._passed[a.spelling] = off if prev is None else min(prev, off)
-        return self._passed
+                        name = self._callee_for(ref, i)
+                        if name is not None:
+                            off = self.where(call.location)[3] if self.where else 0
+                            self._passes.setdefault(a.spelling, []).append((off, name, i))
+        return self._passes
+
+    def _callee_for(self, ref, i: int) -> str | None:
+        """The callee's name, "*" when its body is not in the call graph (a header inline, a call
+        through a pointer), None when parameter I is a pointer to const (it cannot write)."""
+        if ref is None or ref.kind != K.FUNCTION_DECL or self.callee is None:
+            return "*"
+        types, _, header = self.callee(ref)
+        if i < len(types) and types[i].startswith("const "):
+            return None
+        return "*" if header else ref.spelling
+
+    def summary(self) -> tuple:
+        """(param_writes, param_passes) for FunctionFacts: the fields of each pointer parameter the
+        function writes itself ("*": it stores the pointer elsewhere), and the calls it hands the
+        pointer to (the linker adds what they write)."""
+        writes, passes = {}, {}
+        for p in self:
+            own = sorted(k.split("->", 1)[1] for k in self.writes.fields if k.startswith(p + "->"))
+            if p in self.writes.escaped:
+                own = ["*"]
+            if own:
+                writes[p] = own
+        for p, lst in self.passes().items():
+            passes[p] = sorted({(name, i) for _, name, i in lst})
+            passes[p] = [list(x) for x in passes[p]]
+        return writes, passes

@@ -392,6 +392,8 @@ class FunctionWalk:
     releases: list = field(default_factory=list)  # lock classes of the caller it returns released
     sleeps_always: bool = False
     calls_always: list = field(default_factory=list)
+    param_writes: dict = field(default_factory=dict)
+    param_passes: dict = field(default_factory=dict)
     branches: list = field(default_factory=list)  # if/switch statements, for parameter guards
     writes: Writes = field(default_factory=Writes)  # fields and variables the body writes
     struct_locals: dict = field(default_factory=dict)  # local struct variable -> its VAR_DECL
@@ -427,6 +429,10 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
             w.gfp_locals[c.spelling].append(("=", text))
     elif k == K.VAR_DECL and c.type.get_canonical().kind == ci.TypeKind.RECORD:
         w.struct_locals[c.spelling] = c
+    elif k == K.VAR_DECL:
+        init = children(c)
+        if init:
+            w.writes.escape(init[-1])  # struct foo *q = p: q aliases p
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)
@@ -574,6 +580,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     ff.drops = w.drops
     ff.releases = w.releases
     ff.sleeps_always, ff.calls_always = w.sleeps_always, w.calls_always
+    ff.param_writes, ff.param_passes = w.param_writes, w.param_passes
     facts.registrations += regs
     facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
                               for field, target, line, struct in w.field_assignments if struct]
