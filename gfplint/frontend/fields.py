@@ -49,11 +49,20 @@ def param_ref(node, params: set) -> str | None:
     return None
 
 
+_DEREF = 6  # CXUnaryOperator_Deref
+
+
 def _target(node):
-    """(variable, field or None, through a pointer) written by an assignment to NODE, else None."""
+    """(variable, field or None, through a pointer) written by an assignment to NODE, else None;
+    `*p` writes every field ("*")."""
     node = _strip(node)
     if node.kind == K.DECL_REF_EXPR:
         return node.spelling, None, False
+    if node.kind == K.UNARY_OPERATOR:
+        kids = children(node)
+        base = _strip(kids[0]) if kids else None
+        if base is not None and base.kind == K.DECL_REF_EXPR and cu.unary_operator(node) == _DEREF:
+            return base.spelling, "*", True
     if node.kind == K.MEMBER_REF_EXPR:
         kids = children(node)
         base = _strip(kids[0]) if kids else None
@@ -124,7 +133,8 @@ class Writes:
     def changed(self, key: str) -> bool:
         """KEY (`p` or `p->f`) may not hold the caller's value everywhere in the function."""
         var = key.split("->", 1)[0]
-        return var in self.whole or key in self.fields or ("->" in key and var in self.escaped)
+        return var in self.whole or key in self.fields or (
+            "->" in key and (var in self.escaped or f"{var}->*" in self.fields))
 
 
 def struct_fields(t) -> list | None:
