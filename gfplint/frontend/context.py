@@ -560,6 +560,24 @@ def _negated(tests: list) -> list:
     return [(p, dict(cond, truth=not cond["truth"]))]
 
 
+def _disjuncts(c) -> list:
+    """The operands of a chain of `||` (C itself when it is not one)."""
+    c = _bare(c)
+    if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_LOR:
+        a, b = children(c)
+        return _disjuncts(a) + _disjuncts(b)
+    return [c]
+
+
+def false_tests(cond, params: Params, ctx) -> list:
+    """(param, condition) pairs that hold when COND is false.  For `a || b` every operand is false,
+    so each operand that is a single test gives one (`if (!iter->tr || ...) return NULL;`)."""
+    out = []
+    for d in _disjuncts(cond):
+        out += _negated(cond_tests(d, params, ctx))
+    return out
+
+
 def _terminates(stmt) -> bool:
     if stmt.kind in (K.RETURN_STMT, K.GOTO_STMT):
         return True
@@ -578,7 +596,7 @@ def _guard_statements(walk, params: set, ctx) -> set:
             continue
         if c.kind == K.SWITCH_STMT and _param_test(ctx.text(kids[0]) or "", params):
             out.add(c.hash)
-        elif c.kind == K.IF_STMT and cond_tests(kids[0], params, ctx):
+        elif c.kind == K.IF_STMT and (cond_tests(kids[0], params, ctx) or false_tests(kids[0], params, ctx)):
             out.add(c.hash)
     return out
 
@@ -601,7 +619,7 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
             if len(kids) > 1 and child == kids[1]:
                 guards.update(tests_)
             elif len(kids) > 2 and child == kids[2]:
-                guards.update(_negated(tests_))
+                guards.update(false_tests(kids[0], params, ctx))
         elif a.kind == K.SWITCH_STMT:
             kids = children(a)
             param = _param_test(ctx.text(kids[0]) or "", params) if kids else None
@@ -617,7 +635,7 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
                     continue
                 kids = children(stmt)
                 if len(kids) == 2 and _terminates(kids[1]):
-                    guards.update(_negated(cond_tests(kids[0], params, ctx)))
+                    guards.update(false_tests(kids[0], params, ctx))
     return guards
 
 

@@ -1,11 +1,13 @@
 """Field values that travel down call chains, smatch-style but flow-insensitive.
 
-Two facts per function:
+Facts per function:
 
-- which `p->field` (and which parameters `p`) the function writes: a test of
-  `p->field` is a guard on the caller's value only when the function never
-  changes it;
-- the known fields of a local struct whose address is passed once
+- which `p->field` (and which parameters `p`) the function writes, and which
+  pointers it stores elsewhere: a test of `p->field` is a guard on the
+  caller's value only when the function never changes it;
+- which calls each pointer parameter is given, before which test: the linker
+  (callgraph.param_writes) adds what those callees write through it;
+- the known fields of a (non-static) local struct whose address is passed once
   (`struct fib6_config cfg = { .fc_table = ..., ... }; ip6_route_info_create(&cfg, ...)`):
   a designated initializer names some fields and zeroes the rest (C11 6.7.9),
   `memset(&v, 0, sizeof(v))` zeroes all; a field assigned anywhere in the
@@ -219,9 +221,8 @@ def address_of_local(a, values: dict) -> str | None:
 
 class Params(frozenset):
     """A function's parameter names, with what its body writes: a test of `p` or `p->f` is a guard
-    on the caller's value only when the function never changes it, and `p->f` only before the
-    function passes `p` to another function (which may change `p->f`: smatch's "param was
-    modified" without its per-callee summaries)."""
+    on the caller's value only when the function never changes it; the calls given `p` before a
+    use of `p->f` go with it (clobbers), for the linker to check what they write."""
 
     def __new__(cls, names, writes: Writes | None = None, calls=(), where=None, callee=None):
         self = super().__new__(cls, names)

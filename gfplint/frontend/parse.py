@@ -428,7 +428,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         if text:
             w.gfp_locals[c.spelling].append(("=", text))
     elif k == K.VAR_DECL and c.type.get_canonical().kind == ci.TypeKind.RECORD:
-        w.struct_locals[c.spelling] = c
+        if c.storage_class != ci.StorageClass.STATIC:  # a static local keeps what earlier calls wrote
+            w.struct_locals[c.spelling] = c
     elif k == K.VAR_DECL:
         init = children(c)
         if init:
