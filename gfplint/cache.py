@@ -108,6 +108,7 @@ class FactsCache:
         self.writable = True
         self.hits = 0
         self.dropped = 0  # corrupt entries deleted
+        self._joined: dict = {}  # (header path, root) -> absolute path
 
     # ------------------------------------------------------------- keys
 
@@ -119,7 +120,11 @@ class FactsCache:
         return self.dir / "v1" / key[:2] / (key + ".json")
 
     def _abs(self, path: str, root: str) -> str:
-        return path if os.path.isabs(path) else os.path.join(root, path)
+        key = (path, root)  # the same headers come back for every TU: join each once
+        hit = self._joined.get(key)
+        if hit is None:
+            hit = self._joined[key] = path if os.path.isabs(path) else os.path.join(root, path)
+        return hit
 
     # ------------------------------------------------------------- lookup
 

@@ -159,24 +159,29 @@ def build_graph(functions: dict, registrations: list, field_functions: list | No
     """functions: (file, name) -> FunctionFacts.  FIELD_FUNCTIONS (when given): a call through
     `p->field(...)` gets an edge, marked `field`, to every function stored in that field of p's struct type."""
     g = nx.MultiDiGraph()
-    by_name: dict = {}
+    by_name: dict = {}  # name -> ({file: its node of that name}, the first global node or None)
     for (file, name), f in functions.items():
         node = fid(file, name, f.static)
         g.add_node(node, facts=f)
-        by_name.setdefault(name, []).append((file, node, f.static))
+        files, first_global = by_name.get(name, ({}, None))
+        files.setdefault(file, node)
+        by_name[name] = (files, first_global if first_global is not None or f.static else node)
     g.graph["by_name"] = by_name
     targets = _field_targets(field_functions or [], by_name)
     g.graph["field_calls"] = g.graph["field_edges"] = 0
+    key = 0  # explicit edge keys: networkx's own key search is quadratic in parallel edges
     for (file, name), f in functions.items():
         caller = fid(file, name, f.static)
         for c in f.calls:
             for callee in _resolve(c.callee, file, by_name):
-                g.add_edge(caller, callee, call=c, file=file)
+                g.add_edge(caller, callee, key=key, call=c, file=file)
+                key += 1
             if c.callee.startswith(".") and c.struct:
                 tgt = targets.get((c.struct, c.callee[1:]), [])
                 g.graph["field_calls"] += bool(tgt)
                 for callee in tgt:
-                    g.add_edge(caller, callee, call=c, file=file, field=(c.struct, len(tgt)))
+                    g.add_edge(caller, callee, key=key, call=c, file=file, field=(c.struct, len(tgt)))
+                    key += 1
                     g.graph["field_edges"] += 1
     return g
 
@@ -205,11 +210,13 @@ def through_field(path: list) -> bool:
 
 
 def _resolve(name: str, file: str, by_name: dict) -> list:
-    cands = by_name.get(name, [])
-    same = [n for f, n, static in cands if f == file]
-    if same:
-        return same[:1]
-    return [n for f, n, static in cands if not static][:1]
+    """The node a call to NAME from FILE reaches: that file's function of the name, else the first
+    global one (as a list: [] when there is none)."""
+    entry = by_name.get(name)
+    if entry is None:
+        return []
+    node = entry[0].get(file, entry[1])
+    return [node] if node is not None else []
 
 
 def node_for(g: nx.MultiDiGraph, file: str, name: str) -> str | None:
@@ -281,9 +288,10 @@ def written_by(g, writes: dict, file: str, clobbers: list) -> set:
 
 def settle_fields(g) -> None:
     """Keep a `p->f` value (a guard, an argument) only when no earlier call given `p` may write f;
-    record per call which known fields of a pointer passed on may have changed (edge data
-    `blocked`).  Idempotent: the front end's Facts keep their clobber lists."""
+    record per call which known fields of a pointer passed on may have changed (graph attribute
+    `blocked`, by id of the CallFacts).  Idempotent: the front end's Facts keep their clobber lists."""
     writes = param_writes(g)
+    blocked: dict = {}  # id(CallFacts) -> {argument index: fields the earlier calls may write}
     for n in g:
         f = g.nodes[n]["facts"]
         for c in f.calls:
@@ -293,10 +301,11 @@ def settle_fields(g) -> None:
                 hit = written_by(g, writes, f.file, clob)
                 if "*" in hit or field_ in hit:
                     c.arg_params.pop(k, None)
-        for _, _, data in g.out_edges(n, data=True):
-            c = data["call"]
-            data["blocked"] = {k: written_by(g, writes, f.file, clob) for k, clob in c.pass_fields.items() if clob}
+            gone = {k: written_by(g, writes, f.file, clob) for k, clob in c.pass_fields.items() if clob}
+            if gone:
+                blocked[id(c)] = gone
     g.graph["param_writes"] = writes
+    g.graph["blocked"] = blocked
 
 
 def settle_site_guards(g, site) -> None:
@@ -408,7 +417,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             if not c.inherits or c.slept or not allows(c.guards, consts) \
                     or slept_before(g, data["file"], c.before, ctx.sleeping):
                 continue
-            cc = callee_consts(c, g.nodes[callee]["facts"].params, consts, data.get("blocked", {}))
+            cc = callee_consts(c, g.nodes[callee]["facts"].params, consts, g.graph["blocked"].get(id(c), {}))
             p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
                                      open_conditions(c.guards, consts))]
             if _add_state(states, callee, cc, p2):
@@ -441,25 +450,28 @@ def _propagate_noreclaim(g, ctx: Contexts) -> None:
 
 
 def _propagate_must(g, ctx: Contexts) -> None:
-    """Scopes open on every call path into a function (greatest fixed point; no callers: none)."""
+    """Scopes open on every call path into a function (greatest fixed point; no callers: none).
+    A worklist: a function is looked at again only when one of its callers' scopes shrank."""
     top = frozenset(MUST_SCOPES)
-    must = {n: (top if g.in_degree(n) else frozenset()) for n in g}
-    changed = True
-    rounds = 0
-    while changed and rounds < 100:
-        changed = False
-        rounds += 1
-        for n in g:
-            if not g.in_degree(n):
-                continue
-            acc = top
-            for caller, _, data in g.in_edges(n, data=True):
-                c = data["call"]
-                acc = acc & (frozenset(c.scopes_must) | must[caller])
-            acc = frozenset(s for s in acc if s in MUST_SCOPES)
-            if acc != must[n]:
-                must[n] = acc
-                changed = True
+    into: dict = {}  # function -> [(caller, scopes the call itself opens)]
+    for caller, callee, data in g.edges(data=True):
+        into.setdefault(callee, []).append((caller, frozenset(data["call"].scopes_must)))
+    must = {n: (top if n in into else frozenset()) for n in g}
+    work = deque(sorted(into))
+    queued = set(work)
+    while work:
+        n = work.popleft()
+        queued.discard(n)
+        acc = top
+        for caller, opened in into[n]:
+            acc = acc & (opened | must[caller])
+        acc = frozenset(s for s in acc if s in MUST_SCOPES)
+        if acc != must[n]:
+            must[n] = acc
+            for callee in g.successors(n):
+                if callee not in queued:
+                    queued.add(callee)
+                    work.append(callee)
     ctx.must = must
 
 
