@@ -596,7 +596,8 @@ def _guard_statements(walk, params: set, ctx) -> set:
             continue
         if c.kind == K.SWITCH_STMT and _param_test(ctx.text(kids[0]) or "", params):
             out.add(c.hash)
-        elif c.kind == K.IF_STMT and (cond_tests(kids[0], params, ctx) or false_tests(kids[0], params, ctx)):
+        elif c.kind == K.IF_STMT and (cond_tests(kids[0], params, ctx)
+                                      or (len(_disjuncts(kids[0])) > 1 and false_tests(kids[0], params, ctx))):
             out.add(c.hash)
     return out
 

@@ -85,22 +85,26 @@ class Writes:
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
-        (the operator is asked of libclang only when the operand is a variable or a field of one)."""
+        (operands are looked at only for assignments, ++/-- and &)."""
         if kind in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
+            if kind == K.BINARY_OPERATOR and cu.binary_operator(c) != _ASSIGN:
+                return  # most binary operators: one libclang call, no operand walk
             kids = children(c)
             t = _target(kids[0]) if kids else None
-            if t is not None and (kind == K.COMPOUND_ASSIGNMENT_OPERATOR or cu.binary_operator(c) == _ASSIGN):
+            if t is not None:
                 self._write(t)
                 if kind == K.BINARY_OPERATOR and len(kids) == 2:
                     self.escape(kids[1])
         elif kind == K.UNARY_OPERATOR:
+            op = cu.unary_operator(c)
+            if op not in _INC_DEC and op != cu.UNARY_ADDR_OF:
+                return
             kids = children(c)
             t = _target(kids[0]) if kids else None
             if t is not None:
-                op = cu.unary_operator(c)
                 if op in _INC_DEC:
                     self._write(t)
-                elif op == cu.UNARY_ADDR_OF:
+                else:
                     self._address(t)
         elif kind == K.CALL_EXPR:
             args = list(c.get_arguments())
