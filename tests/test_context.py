@@ -150,3 +150,13 @@ def test_always_sleeping_follows_calls_without_an_edge():
     g = callgraph.build_graph(functions, [])
     assert g.number_of_edges() == 0
     assert callgraph.always_sleeping(g) == {"outer", "middle", "takes_mutex"}
+
+
+def test_only_pointer_parameters_get_write_summaries():
+    # obj_merge_group_maybe(o, fast) hands both to obj_find_maybe(); only the pointer can be
+    # written through, so only it is recorded (an int's "fields" would be Facts for nothing)
+    _, result = run_fixture("precision.c")
+    fn = result.program.functions[("precision.c", "obj_merge_group_maybe")]
+    assert set(fn.param_passes) == {"o"}
+    call = next(c for c in fn.calls if c.callee == "obj_find_maybe")
+    assert set(call.pass_fields) == {"0"} and call.arg_params == {"0": "o", "1": "fast"}

@@ -156,8 +156,10 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
     empty = cfg.State()
-    params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
-    pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee)
+    decls = [c for c in children(fn) if c.kind == K.PARM_DECL]
+    params = [c.spelling for c in decls]
+    pointers = [c.spelling for c in decls if c.type.get_canonical().kind == ci.TypeKind.POINTER]
+    pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -324,7 +326,7 @@ def _arg_params(call, params: Params) -> dict:
 def _pass_fields(call, arg_params: dict, params: Params) -> dict:
     """Arguments passing a parameter pointer on, with its known fields: index -> the earlier calls
     that may have changed them (Params.clobbers)."""
-    return {k: params.clobbers(p, call) for k, p in sorted(arg_params.items()) if "->" not in p and p[0] != "!"}
+    return {k: params.clobbers(p, call) for k, p in sorted(arg_params.items()) if p in params.pointers}
 
 
 def _arg_clobbers(call, arg_params: dict, params: Params) -> dict:

@@ -228,8 +228,9 @@ class Params(frozenset):
     on the caller's value only when the function never changes it; the calls given `p` before a
     use of `p->f` go with it (clobbers), for the linker to check what they write."""
 
-    def __new__(cls, names, writes: Writes | None = None, calls=(), where=None, callee=None):
+    def __new__(cls, names, writes: Writes | None = None, calls=(), where=None, callee=None, pointers=None):
         self = super().__new__(cls, names)
+        self.pointers = frozenset(names if pointers is None else pointers)  # pointer parameters: fields
         self.writes = writes if writes is not None else Writes()
         self.calls = calls  # (call cursor, ancestors) of the function's calls
         self.where = where  # cursor location -> (file, line, column, offset)
@@ -259,7 +260,7 @@ class Params(frozenset):
                 ref = call.referenced
                 for i, a in enumerate(call.get_arguments()):
                     a = _strip(a)
-                    if a.kind == K.DECL_REF_EXPR and a.spelling in self:
+                    if a.kind == K.DECL_REF_EXPR and a.spelling in self.pointers:
                         name = self._callee_for(ref, i)
                         if name is not None:
                             off = self.where(call.location)[3] if self.where else 0
@@ -280,14 +281,13 @@ class Params(frozenset):
         """(param_writes, param_passes) for FunctionFacts: the fields of each pointer parameter the
         function writes itself ("*": it stores the pointer elsewhere), and the calls it hands the
         pointer to (the linker adds what they write)."""
-        writes, passes = {}, {}
-        for p in self:
+        writes = {}
+        for p in sorted(self.pointers):
             own = sorted(k.split("->", 1)[1] for k in self.writes.fields if k.startswith(p + "->"))
             if p in self.writes.escaped:
                 own = ["*"]
             if own:
                 writes[p] = own
-        for p, lst in self.passes().items():
-            passes[p] = sorted({(name, i) for _, name, i in lst})
-            passes[p] = [list(x) for x in passes[p]]
+        passes = {p: [list(x) for x in sorted({(name, i) for _, name, i in lst})]
+                  for p, lst in self.passes().items()}
         return writes, passes
