@@ -14,7 +14,7 @@ from ..facts import CallFacts, FieldFunction, Registration, Site
 from . import cfg, fields
 from . import clangutil as cu
 from .fields import Params
-from .clangutil import children
+from .clangutil import children, evaluate_int
 from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
 
 K = ci.CursorKind
@@ -264,11 +264,12 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
                    inherits=_inherits(st), struct=struct, slept=st.slept, before=_before(st))
     args = list(call.get_arguments())
-    from .clangutil import evaluate_int
 
     for i, a in enumerate(args):
         if _literal(a):
             v = evaluate_int(a)
+            if v is None and _null_pointer(a):
+                v = 0  # NULL, ((void *)0): clang evaluates no pointer to an integer
             if v is not None:
                 cf.const_args[str(i)] = v
         elif _address_of(a):
@@ -306,6 +307,17 @@ def _literal(a) -> bool:
     if node.kind == K.BINARY_OPERATOR:  # MSG_DONTWAIT | MSG_NOSIGNAL
         return all(_literal(k) for k in children(node))
     return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
+
+
+def _null_pointer(a) -> bool:
+    """A null pointer constant (`NULL` is `((void *)0)`): casts and parentheses around a literal 0."""
+    node = a
+    while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR):
+        kids = [k for k in children(node) if k.kind != K.TYPE_REF]
+        if len(kids) != 1:
+            return False
+        node = kids[0]
+    return node.kind == K.INTEGER_LITERAL and evaluate_int(node) == 0
 
 
 def _arg_params(call, params: Params) -> dict:
@@ -362,7 +374,6 @@ def _gfp_arg(text, env: GfpEnv, node, ctx):
         except Unresolved as e:
             if e.params:
                 return {"param": e.params[0]}
-    from .clangutil import evaluate_int
 
     v = evaluate_int(node)
     if v is not None:
@@ -644,7 +655,6 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
 
 def _case_values(body, inner, child) -> list | None:
     """Case values whose code reaches the statement holding CALL in a switch BODY (None: default)."""
-    from .clangutil import evaluate_int
 
     if body.kind != K.COMPOUND_STMT:
         return None
