@@ -34,19 +34,24 @@ def step(file: str, line: int, function: str, what: str) -> dict:
 
 
 def allows(guards: dict, consts: dict) -> bool:
-    """Known parameter values (CONSTS) do not contradict GUARDS."""
+    """Known parameter values (CONSTS) do not contradict GUARDS.  A value is an integer, or a tuple
+    of the integers it may be (the caller tested `x == A || x == B` before the call)."""
     for param, cond in guards.items():
         if param not in consts:
             continue
         v = consts[param]
-        if "mask" in cond:
-            if bool(v & cond["mask"]) != cond["truth"]:
-                return False
-        elif "truth" in cond and bool(v) != cond["truth"]:
-            return False
-        if "in" in cond and v not in cond["in"]:
+        if not any(_meets(x, cond) for x in (v if isinstance(v, tuple) else (v,))):
             return False
     return True
+
+
+def _meets(v: int, cond: dict) -> bool:
+    if "mask" in cond:
+        if bool(v & cond["mask"]) != cond["truth"]:
+            return False
+    elif "truth" in cond and bool(v) != cond["truth"]:
+        return False
+    return "in" not in cond or v in cond["in"]
 
 
 def open_conditions(guards: dict, consts: dict) -> list:
@@ -88,7 +93,9 @@ def callee_consts(call, callee_params: list, consts: dict, blocked: dict | None 
         elif k in call.arg_params and call.arg_params[k].lstrip("!") in consts:
             passed = call.arg_params[k]
             v = consts[passed.lstrip("!")]
-            out[p] = int(not v) if passed.startswith("!") else v
+            if passed.startswith("!"):
+                v = tuple(sorted({int(not x) for x in v})) if isinstance(v, tuple) else int(not v)
+            out[p] = v
         for f, v in call.field_args.get(k, {}).items():  # &cfg: the local struct's known fields
             out[f"{p}->{f}"] = v
         passed = call.arg_params.get(k)
@@ -101,6 +108,10 @@ def callee_consts(call, callee_params: list, consts: dict, blocked: dict | None 
             for key, v in consts.items():
                 if key.startswith(prefix) and "*" not in gone and key[len(prefix):] not in gone:
                     out[p + key[len(passed):]] = v
+        for f, vals in call.arg_sets.get(k, {}).items():  # `if (msg->cmd == A || ...) f(msg)`
+            key = f"{p}->{f}" if f else p
+            if key not in out:
+                out[key] = vals[0] if len(vals) == 1 else tuple(vals)
         gfp = call.gfp_args.get(k)
         if isinstance(gfp, list):
             out[GFP_PREFIX + p] = gfp

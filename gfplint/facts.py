@@ -85,6 +85,7 @@ class CallFacts:
     const_args: dict = field(default_factory=dict)  # parameter index (str) -> integer constant passed
     arg_params: dict = field(default_factory=dict)  # parameter index (str) -> caller's parameter ("p", "!p", "p->f") passed
     field_args: dict = field(default_factory=dict)  # parameter index (str) -> {field: value} of a local struct passed as &v
+    arg_sets: dict = field(default_factory=dict)  # parameter index (str) -> {field or "": [values]} the enclosing branches allow
     pass_fields: dict = field(default_factory=dict)  # index (str) passing a pointer parameter on -> [callee, index] of earlier calls given it
     arg_clobbers: dict = field(default_factory=dict)  # index (str) passing `p->f` -> [callee, index] of earlier calls given p
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run

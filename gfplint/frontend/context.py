@@ -162,6 +162,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
+    narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
@@ -184,6 +185,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
                 cf.arg_clobbers = _arg_clobbers(call, cf.arg_params, pset)
             if values:
                 cf.field_args = _field_args(call, values)
+            if walk.branches:
+                cf.arg_sets = _arg_sets(call, anc, narrowing)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
@@ -362,6 +365,88 @@ def _field_args(call, values: dict) -> dict:
     return out
 
 
+def _arg_sets(call, anc: list, memo: dict) -> dict:
+    """Arguments whose value, or one of whose fields, the enclosing branches narrow to a few
+    constants: index -> {field ("" for the argument itself): [values]}.  drivers/hid/intel-ish-hid/
+    ishtp/hbm.c recv_hbm() calls `ishtp_hbm_dispatch(dev, ishtp_msg)` in the interrupt handler only
+    `if (ishtp_msg->hbm_cmd == CLIENT_CONNECT_RES_CMD || ...)`, and the callee's switch on that field
+    reaches the enumeration cases only from the work item.  (A write to the variable between the
+    test and the call is not looked for: such code re-tests what it wrote.)"""
+    known: dict = {}
+    chain = list(anc) + [call]
+    for i, a in enumerate(chain[:-1]):
+        if a.kind not in (K.IF_STMT, K.SWITCH_STMT):
+            continue
+        kids = children(a)
+        child = chain[i + 1]
+        if a.kind == K.IF_STMT and len(kids) > 1 and child == kids[1]:
+            key = a.hash
+            if key not in memo:
+                memo[key] = _equal_values(kids[0])
+        elif a.kind == K.SWITCH_STMT and len(kids) > 1:
+            key = (a.hash, child.hash)
+            if key not in memo:
+                target = _operand(kids[0])
+                vals = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child) if target else None
+                memo[key] = [(target, vals)] if vals else None
+        else:
+            continue
+        for target, vals in memo[key] or ():
+            known[target] = vals
+    if not known:
+        return {}
+    out: dict = {}
+    for i, arg in enumerate(call.get_arguments()):
+        node = _bare(arg)
+        while node.kind == K.CSTYLE_CAST_EXPR and children(node):
+            node = _bare(children(node)[-1])
+        if node.kind != K.DECL_REF_EXPR:
+            continue
+        for (var, fld), vals in known.items():
+            if var == node.spelling:
+                out.setdefault(str(i), {})[fld] = vals
+    return out
+
+
+def _operand(node) -> tuple | None:
+    """(variable, field) for `v->f`, (variable, "") for `v`, else None."""
+    node = _bare(node)
+    if node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind in (K.VAR_DECL, K.PARM_DECL):
+        return node.spelling, ""
+    if node.kind == K.MEMBER_REF_EXPR:
+        kids = children(node)
+        base = _bare(kids[0]) if kids else None
+        if base is not None and base.kind == K.DECL_REF_EXPR and base.type.get_canonical().kind == ci.TypeKind.POINTER:
+            return base.spelling, node.spelling
+    return None
+
+
+def _equal_values(cond) -> list | None:
+    """[((variable, field), values)] that COND being true implies: each operand of `&&` that is
+    `x == A` or `x == A || x == B || ...` on one variable or field X."""
+    out = []
+    for c in _conjuncts(cond):
+        target, values = None, set()
+        for d in _disjuncts(c):
+            d = _bare(d)
+            if d.kind != K.BINARY_OPERATOR or cu.binary_operator(d) != cu.BINARY_EQ:
+                target = None
+                break
+            x, y = children(d)
+            v = evaluate_int(y)
+            if v is None:
+                x, v = y, evaluate_int(x)
+            t = _operand(x) if v is not None else None
+            if t is None or (target is not None and t != target):
+                target = None
+                break
+            target = t
+            values.add(v)
+        if target is not None:
+            out.append((target, sorted(values)))
+    return out or None
+
+
 def _address_of(a) -> bool:
     node = _bare(a)
     return node.kind == K.UNARY_OPERATOR and cu.unary_operator(node) == cu.UNARY_ADDR_OF
@@ -481,24 +566,6 @@ def _decl_ref(c) -> str | None:
 
 # ------------------------------------------------------------ parameter guards
 
-_LIKELY = re.compile(r"^(?:likely|unlikely)\((.*)\)$")
-
-
-def _param_test(cond: str, params: set):
-    """(param, truth) when COND is `p`, `!p` (possibly in likely/unlikely), else None."""
-    c = normalize(cond).replace(" ", "")
-    m = _LIKELY.match(c)
-    if m:
-        c = m.group(1)
-    truth = True
-    while c.startswith("!"):
-        truth = not truth
-        c = c[1:]
-    if c.startswith("(") and c.endswith(")"):
-        c = c[1:-1]
-    return (c, truth) if c in params else None
-
-
 _WRAPPERS = (K.UNEXPOSED_EXPR, K.PAREN_EXPR)
 
 
@@ -607,12 +674,18 @@ def _guard_statements(walk, params: set, ctx) -> set:
         kids = children(c)
         if not kids:
             continue
-        if c.kind == K.SWITCH_STMT and _param_test(ctx.text(kids[0]) or "", params):
+        if c.kind == K.SWITCH_STMT and _switch_key(kids[0], params):
             out.add(c.hash)
         elif c.kind == K.IF_STMT and (cond_tests(kids[0], params, ctx)
                                       or (len(_disjuncts(kids[0])) > 1 and false_tests(kids[0], params, ctx))):
             out.add(c.hash)
     return out
+
+
+def _switch_key(cond, params: Params) -> str | None:
+    """`p` or `p->f` when a switch tests the caller's value (`switch (hdr->hbm_cmd)`), else None."""
+    c = _bare(cond)
+    return params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
 
 
 def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
@@ -636,11 +709,11 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
                 guards.update(false_tests(kids[0], params, ctx))
         elif a.kind == K.SWITCH_STMT:
             kids = children(a)
-            param = _param_test(ctx.text(kids[0]) or "", params) if kids else None
-            if param and param[1] and len(kids) > 1:
+            key = _switch_key(kids[0], params) if kids else None
+            if key and len(kids) > 1:
                 values = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child)
                 if values is not None:
-                    guards[param[0]] = {"in": values}
+                    guards[key] = _clobbered({"in": values}, key, kids[0], params)
         elif a.kind == K.COMPOUND_STMT:
             for stmt in children(a):
                 if stmt == child:

@@ -37,17 +37,20 @@ def _strip(c):
     return c
 
 
-def param_ref(node, params: set) -> str | None:
-    """`p` or `p->field` for a parameter P of the function, else None."""
+def param_ref(node, params: set, aliases: dict | None = None) -> str | None:
+    """`p` or `p->field` for a parameter P of the function (or `a->field` for a local alias A of
+    P), else None."""
     node = _strip(node)
     if node.kind == K.DECL_REF_EXPR:
-        return node.spelling if node.spelling in params else None
+        return node.spelling if node.spelling in params else (aliases or {}).get(node.spelling)
     if node.kind == K.MEMBER_REF_EXPR:
         kids = children(node)
         base = _strip(kids[0]) if kids else None
-        if base is not None and base.kind == K.DECL_REF_EXPR and base.spelling in params \
-                and base.type.get_canonical().kind == T.POINTER:
-            return f"{base.spelling}->{node.spelling}"
+        if base is None or base.kind != K.DECL_REF_EXPR or base.type.get_canonical().kind != T.POINTER:
+            return None
+        name = base.spelling if base.spelling in params else (aliases or {}).get(base.spelling)
+        if name is not None:
+            return f"{name}->{node.spelling}"
     return None
 
 
@@ -82,6 +85,7 @@ class Writes:
         self.address_uses: dict = {}  # variable -> how many times &v appears (outside memset)
         self.zeroed: set = set()  # variables passed as memset(&v, 0, ...)
         self.escaped: set = set()  # pointers stored elsewhere (`q = p`, `x->y = p`): written through aliases
+        self.copies: dict = {}  # variable -> what each whole assignment or initializer gave it (a name, or None)
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
@@ -93,8 +97,12 @@ class Writes:
             t = _target(kids[0]) if kids else None
             if t is not None:
                 self._write(t)
-                if kind == K.BINARY_OPERATOR and len(kids) == 2:
+                if kind == K.BINARY_OPERATOR and len(kids) == 2 and t[1] is None:
+                    self.copy(t[0], kids[1])
+                elif kind == K.BINARY_OPERATOR and len(kids) == 2:
                     self.escape(kids[1])
+                elif t[1] is None:
+                    self.copies.setdefault(t[0], []).append(None)  # p += n: no longer a copy
         elif kind == K.UNARY_OPERATOR:
             op = cu.unary_operator(c)
             if op not in _INC_DEC and op != cu.UNARY_ADDR_OF:
@@ -104,6 +112,8 @@ class Writes:
             if t is not None:
                 if op in _INC_DEC:
                     self._write(t)
+                    if t[1] is None:
+                        self.copies.setdefault(t[0], []).append(None)
                 else:
                     self._address(t)
         elif kind == K.CALL_EXPR:
@@ -121,6 +131,34 @@ class Writes:
         v = _strip(value)
         if v.kind == K.DECL_REF_EXPR:
             self.escaped.add(v.spelling)
+
+    def copy(self, var: str, value) -> None:
+        """VAR = VALUE (or its initializer): `msg = hdr` may make MSG an alias of a parameter;
+        settle_copies() decides, once the whole body is seen."""
+        v = _strip(value)
+        while v.kind == K.CSTYLE_CAST_EXPR and len(children(v)) >= 1:
+            v = _strip(children(v)[-1])
+        self.copies.setdefault(var, []).append(v.spelling if v.kind == K.DECL_REF_EXPR else None)
+
+    def settle_copies(self, params, pointers) -> dict:
+        """Local alias -> pointer parameter, for a local whose only assignment is a copy of the
+        parameter (drivers/hid/intel-ish-hid/ishtp/hbm.c ishtp_hbm_dispatch(): `ishtp_msg = hdr;`
+        then `switch (ishtp_msg->hbm_cmd)`): reads of `alias->f` are reads of `p->f`, and writes
+        through the alias are writes of the parameter.  Any other copy of a variable lets it escape."""
+        aliases = {}
+        for var, sources in self.copies.items():
+            src = sources[0] if len(sources) == 1 else None
+            if src in pointers and var not in params and not self.address_uses.get(var):
+                aliases[var] = src
+                continue
+            self.escaped.update(s for s in sources if s)
+        for var, p in aliases.items():
+            if var in self.escaped:
+                self.escaped.add(p)
+            prefix = var + "->"
+            for k in [k for k in self.fields if k.startswith(prefix)]:
+                self.fields.add(p + "->" + k[len(prefix):])
+        return aliases
 
     def _write(self, t) -> None:
         var, fld, arrow = t
@@ -236,10 +274,11 @@ class Params(frozenset):
         self.where = where  # cursor location -> (file, line, column, offset)
         self.callee = callee  # FUNCTION_DECL -> (parameter types, defined, in a header)
         self._passes = None  # parameter -> [(offset, callee or "*", argument index)]
+        self.aliases = self.writes.settle_copies(self, self.pointers)  # local -> pointer parameter it copies
         return self
 
     def key(self, node) -> str | None:
-        k = param_ref(node, self)
+        k = param_ref(node, self, self.aliases)
         return None if k is None or self.writes.changed(k) else k
 
     def clobbers(self, param: str, node) -> list:
@@ -260,11 +299,14 @@ class Params(frozenset):
                 ref = call.referenced
                 for i, a in enumerate(call.get_arguments()):
                     a = _strip(a)
-                    if a.kind == K.DECL_REF_EXPR and a.spelling in self.pointers:
+                    if a.kind != K.DECL_REF_EXPR:
+                        continue
+                    param = a.spelling if a.spelling in self.pointers else self.aliases.get(a.spelling)
+                    if param is not None:
                         name = self._callee_for(ref, i)
                         if name is not None:
                             off = self.where(call.location)[3] if self.where else 0
-                            self._passes.setdefault(a.spelling, []).append((off, name, i))
+                            self._passes.setdefault(param, []).append((off, name, i))
         return self._passes
 
     def _callee_for(self, ref, i: int) -> str | None:

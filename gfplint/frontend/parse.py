@@ -431,9 +431,11 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         if c.storage_class != ci.StorageClass.STATIC:  # a static local keeps what earlier calls wrote
             w.struct_locals[c.spelling] = c
     elif k == K.VAR_DECL:
-        init = children(c)
-        if init:
-            w.writes.escape(init[-1])  # struct foo *q = p: q aliases p
+        init = [ch for ch in children(c) if ch.kind != K.TYPE_REF]
+        if init and c.type.get_canonical().kind == ci.TypeKind.POINTER:
+            w.writes.copy(c.spelling, init[-1])  # struct foo *q = p: q aliases p
+        elif init:
+            w.writes.escape(init[-1])
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)
