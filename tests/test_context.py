@@ -197,3 +197,12 @@ def test_a_value_known_to_be_one_of_several_allows_what_one_of_them_allows(guard
     consts = {k: tuple(v) if len(v) > 1 else v[0] for k, v in choices.items()}
     want = all(any(meets(x, c) for x in choices[k]) for k, c in guards.items() if k in choices)
     assert callgraph.allows(guards, consts) == want
+
+
+def test_a_bit_test_on_either_of_two_bits_blocks_callers_passing_neither():
+    # obj_trigger(o, 0x8) cannot take `if (bits & 0x1 || bits & 0x2)`: only the caller passing 0x2
+    # reaches obj_raise_signal() in atomic context (mpt3sas_trigger_master())
+    _, result = run_fixture("precision.c")
+    states = result.program.contexts.atomic_states
+    node = next(n for n in states if n.endswith("::obj_raise_signal"))
+    assert {path[0]["function"] for _, path in states[node]} == {"obj_adapter_reset"}

@@ -32,6 +32,7 @@ class Token:
     api: str
     owner: int = 0  # guard: the block whose end releases it
     scope: bool = False
+    under: frozenset = frozenset()  # (condition, truth) the path had tested when it entered
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class State:
     locked: frozenset = frozenset()  # (class, lock) taken in this function on every path
     slept: bool = False  # must: a call that always may sleep (mutex_lock, might_sleep) ran on every path
     called: tuple = ()  # must: functions called on every path, in call order (the nearest last)
+    assumed: frozenset = frozenset()  # must: (condition, truth) of the stable tests every path took
+    drop_tests: frozenset = frozenset()  # may: the stable tests in force where the caller's lock was dropped
 
     def join(self, other: "State") -> "State":
         called = self.called
@@ -48,7 +51,8 @@ class State:
             theirs = set(other.called)
             called = tuple(x for x in called if x in theirs)
         return State(self.held | other.held, self.must & other.must, self.locked & other.locked,
-                     self.slept and other.slept, called)
+                     self.slept and other.slept, called, self.assumed & other.assumed,
+                     self.drop_tests | other.drop_tests)
 
 
 @dataclass
@@ -60,9 +64,10 @@ class Node:
 class Builder:
     """Backward construction: stmt(c, next) returns the entry node of C, which continues to NEXT."""
 
-    def __init__(self, classify_call, noreturn=None):
+    def __init__(self, classify_call, noreturn=None, stable=None):
         self.classify_call = classify_call  # cursor -> (Section, key, line, api) | None, for conditions
         self.noreturn = noreturn or (lambda call: False)  # call cursor -> the callee never returns
+        self.stable = stable or (lambda cond: None)  # condition -> key when its value cannot change
         self.nodes: list[Node] = [Node()]  # node 0: function exit
         self.labels: dict = {}
         self.breaks: list = []
@@ -105,6 +110,9 @@ class Builder:
         known = constant_condition(cond)
         if known is not None:  # if (IS_ENABLED(CONFIG_X)): only one branch exists in this configuration
             return self.new(calls_in(cond), [(then_entry, t_eff)] if known else [(else_entry, f_eff)])
+        key = self.stable(cond) if effect is None else None
+        if key is not None:
+            t_eff, f_eff = ("assume", key, True), ("assume", key, False)
         return self.new(calls_in(cond), [(then_entry, t_eff), (else_entry, f_eff)])
 
     def cond_effect(self, cond):
@@ -282,20 +290,34 @@ def constant_condition(cond) -> bool | None:
     return None if v is None else bool(v)
 
 
-def _apply_effect(state: State, effect) -> State:
+def _apply_effect(state: State, effect) -> State | None:
+    """The state along an edge; None when the edge contradicts what the path already tested."""
     if effect is None:
         return state
+    if effect[0] == "assume":
+        return _assume(state, effect[1], effect[2])
     _, section, key, line, api = effect
     return _enter(state, section, key, line, api, 0)
+
+
+def _assume(state: State, cond: str, truth: bool) -> State | None:
+    """The edge of `if (COND)` taken when it is TRUTH.  A lock entered under the opposite test of the
+    same unchanging condition is not held here: `if (phba->sli_rev == LPFC_SLI_REV4)
+    spin_lock(...); ... if (phba->sli_rev == LPFC_SLI_REV4) spin_unlock(...);` (drivers/scsi/lpfc/
+    lpfc_nportdisc.c lpfc_els_abort()) leaves nothing held on either path."""
+    if (cond, not truth) in state.assumed:
+        return None  # every path here took the other branch of the same test
+    held = frozenset(t for t in state.held if (cond, not truth) not in t.under)
+    return State(held, state.must, state.locked, state.slept, state.called, state.assumed | {(cond, truth)}, state.drop_tests)
 
 
 def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> State:
     if len(state.held) >= MAX_TOKENS:
         return state  # INHERITED and the first sections are kept; the rest is not tracked
-    tok = Token(section.cls, key, line, api, owner, section.scope)
+    tok = Token(section.cls, key, line, api, owner, section.scope, state.assumed)
     must = state.must | {section.cls} if section.scope else state.must
     locked = state.locked if section.scope else state.locked | {(section.cls, key)}
-    return State(state.held | {tok}, must, locked, state.slept, state.called)
+    return State(state.held | {tok}, must, locked, state.slept, state.called, state.assumed, state.drop_tests)
 
 
 INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the caller may hold
@@ -313,13 +335,14 @@ def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) ->
     must = state.must
     if section.scope and not any(t.cls == section.cls for t in held):
         must = must - {section.cls}
-    return State(held, must, state.locked - {(section.cls, key)}, state.slept, state.called)
+    tests = state.drop_tests | state.assumed if INHERITED in state.held and INHERITED in drop else state.drop_tests
+    return State(held, must, state.locked - {(section.cls, key)}, state.slept, state.called, state.assumed, tests)
 
 
 def _release(state: State, owner: int) -> State:
     held = frozenset(t for t in state.held if t.owner != owner)
     must = frozenset(c for c in state.must if any(t.cls == c for t in held))
-    return State(held, must, state.locked, state.slept, state.called) if held != state.held else state
+    return State(held, must, state.locked, state.slept, state.called, state.assumed, state.drop_tests) if held != state.held else state
 
 
 def transfer(state: State, event, classify_event, dropping: frozenset = frozenset()) -> State:
@@ -331,10 +354,10 @@ def transfer(state: State, event, classify_event, dropping: frozenset = frozense
         return state
     action, section, key, line, api, owner = hit
     if action == "sleep":
-        return state if state.slept else State(state.held, state.must, state.locked, True, state.called)
+        return state if state.slept else State(state.held, state.must, state.locked, True, state.called, state.assumed, state.drop_tests)
     if action == "call":  # ordinary functions (KEY): remembered, for the link to learn which always sleep
         new = tuple(n for n in key if n not in state.called)
-        return State(state.held, state.must, state.locked, state.slept, state.called + new) if new else state
+        return State(state.held, state.must, state.locked, state.slept, state.called + new, state.assumed, state.drop_tests) if new else state
     if action == "enter":
         return _enter(state, section, key, line, api, owner)
     return _exit(state, section, key, dropping)
@@ -380,19 +403,30 @@ def _solve(nodes: list[Node], entry: int, classify_event, dropping: frozenset) -
             s = transfer(s, ev, classify_event, dropping)
         for succ, effect in nodes[n].succ:
             out = _apply_effect(s, effect)
+            if out is None:
+                continue
             old = ins.get(succ)
             new = out if old is None else old.join(out)
             if dropping and old is not None and succ != entry and INHERITED in new.held \
-                    and (INHERITED not in old.held or INHERITED not in out.held):
+                    and (INHERITED not in old.held or INHERITED not in out.held) and not _split_on_test(old, out):
                 # A function that drops its caller's lock on one branch only does so because its
                 # caller holds it on that branch only (`if (!debug_pagealloc_enabled())
                 # spin_unlock(&cpa_lock)`, mirroring the caller's conditional lock): after the
                 # merge, the caller's lock is held only if every path kept it.
-                new = State(new.held - {INHERITED}, new.must, new.locked, new.slept, new.called)
+                new = State(new.held - {INHERITED}, new.must, new.locked, new.slept, new.called, new.assumed, new.drop_tests)
             if new != old:
                 ins[succ] = new
                 work.append(succ)
     return ins
+
+
+def _split_on_test(a: State, b: State) -> bool:
+    """The state without the caller's lock dropped it under an unchanging test the other state did
+    not take: the caller's arguments decide which runs (drivers/scsi/ips.c ips_next(): `if (intr ==
+    IPS_INTR_ON) spin_unlock(host->host_lock)`; ips_queue() holds that lock and passes
+    IPS_INTR_IORL), so the caller's lock stays possible."""
+    without, other = (a, b) if INHERITED not in a.held else (b, a)
+    return bool(without.drop_tests - other.assumed)
 
 
 def states_at_calls(nodes: list[Node], ins: dict, classify_event, dropping: frozenset = frozenset()) -> dict:

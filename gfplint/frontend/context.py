@@ -151,7 +151,8 @@ def _scopes_may(state: cfg.State) -> list:
 def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, env: GfpEnv, cat: ContextCatalog):
     """Fill the sites' context fields; return (CallFacts list, Registration list)."""
     clf = Classifier(ctx, cat, file, walk.guard_owners)
-    builder = cfg.Builder(clf.condition, lambda call: _noreturn(call, ctx))
+    builder = cfg.Builder(clf.condition, lambda call: _noreturn(call, ctx),
+                          lambda cond: fields.stable_condition(_bare(cond), walk.writes))
     entry = builder.stmt(body, 0)
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
@@ -607,6 +608,9 @@ def cond_tests(cond, params: Params, ctx) -> list:
     field the function never writes (`if (cpa->pgd)`) is tested like a parameter."""
     out = []
     for c in _conjuncts(cond):
+        if len(_disjuncts(c)) > 1:
+            out += _any_bit(c, params, ctx)
+            continue
         truth = True
         while (inner := _not_operand(c)) is not None:
             truth, c = not truth, inner
@@ -621,6 +625,21 @@ def cond_tests(cond, params: Params, ctx) -> list:
                 if mask is not None:
                     out.append((key, _clobbered({"mask": mask, "truth": truth}, key, a, params)))
     return out
+
+
+def _any_bit(cond, params: Params, ctx) -> list:
+    """`p & A || p & B`: one test, p & (A | B) (drivers/scsi/mpt3sas/mpt3sas_trigger_diag.c
+    mpt3sas_trigger_master(): `trigger_bitmask & MASTER_TRIGGER_FW_FAULT || ... & ..._ADAPTER_RESET`)."""
+    tests = [cond_tests(d, params, ctx) for d in _disjuncts(cond)]
+    if not all(len(t) == 1 and "mask" in t[0][1] and t[0][1]["truth"] for t in tests):
+        return []
+    keys = {t[0][0] for t in tests}
+    if len(keys) != 1:
+        return []
+    mask = 0
+    for t in tests:
+        mask |= t[0][1]["mask"]
+    return [(keys.pop(), dict(tests[0][0][1], mask=mask))]
 
 
 def _clobbered(cond: dict, key: str, node, params: Params) -> dict:

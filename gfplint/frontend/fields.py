@@ -333,3 +333,58 @@ class Params(frozenset):
         passes = {p: [list(x) for x in sorted({(name, i) for _, name, i in lst})]
                   for p, lst in self.passes().items()}
         return writes, passes
+
+
+_STABLE = (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR, K.BINARY_OPERATOR, K.UNARY_OPERATOR,
+           K.INTEGER_LITERAL, K.CHARACTER_LITERAL, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.ARRAY_SUBSCRIPT_EXPR)
+_LOCALS = (K.PARM_DECL, K.VAR_DECL)
+
+
+def stable_condition(cond, writes: Writes) -> str | None:
+    """A key for COND when the function cannot change its value between two tests of it: only
+    operators, constants, parameters and locals it never assigns or takes the address of, and
+    fields it never writes (no calls, no globals: another CPU may change those).  Two `if`s with
+    the same key take the same branch (the lock taken under the first is released under the
+    second).  Callees writing a field the function tests again are not looked for, as smatch does
+    not for its implied states either."""
+    written = {k.rsplit("->", 1)[-1].rsplit(".", 1)[-1] for k in writes.fields}
+    parts: list = []
+    stack = [cond]
+    while stack:
+        c = stack.pop()
+        k = c.kind
+        if k not in _STABLE or len(parts) > 48:
+            return None
+        if k == K.BINARY_OPERATOR:
+            op = cu.binary_operator(c)
+            if op >= _ASSIGN:  # assignments and the comma operator
+                return None
+            parts.append(f"b{op}")
+        elif k == K.UNARY_OPERATOR:
+            op = cu.unary_operator(c)
+            if op in _INC_DEC:
+                return None
+            parts.append(f"u{op}")
+        elif k == K.DECL_REF_EXPR:
+            ref = c.referenced
+            if ref is None:
+                return None
+            if ref.kind == K.ENUM_CONSTANT_DECL:
+                parts.append(str(ref.enum_value))
+            elif ref.kind in _LOCALS and ref.semantic_parent is not None \
+                    and ref.semantic_parent.kind == K.FUNCTION_DECL \
+                    and c.spelling not in writes.whole and not writes.address_uses.get(c.spelling) \
+                    and ref.storage_class != ci.StorageClass.STATIC:
+                parts.append("v:" + c.spelling)
+            else:
+                return None
+        elif k == K.MEMBER_REF_EXPR:
+            if c.spelling in written or "*" in written:
+                return None
+            parts.append("." + c.spelling)
+        elif k in (K.INTEGER_LITERAL, K.CHARACTER_LITERAL):
+            parts.append(str(cu.evaluate_int(c)))
+        else:
+            parts.append(k.name[0])
+        stack.extend(reversed(children(c)))
+    return " ".join(parts)
