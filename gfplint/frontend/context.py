@@ -734,14 +734,18 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
                 if values is not None:
                     guards[key] = _clobbered({"in": values}, key, kids[0], params)
         elif a.kind == K.COMPOUND_STMT:
+            early: dict = {}
             for stmt in children(a):
+                if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
+                    early = {}  # a switch body: another case's early return is not on this path
                 if stmt == child:
                     break
                 if stmt.kind != K.IF_STMT:
                     continue
                 kids = children(stmt)
                 if len(kids) == 2 and _terminates(kids[1]):
-                    guards.update(false_tests(kids[0], params, ctx))
+                    early.update(false_tests(kids[0], params, ctx))
+            guards.update(early)
     return guards
 
 

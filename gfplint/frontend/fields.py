@@ -145,13 +145,20 @@ class Writes:
         parameter (drivers/hid/intel-ish-hid/ishtp/hbm.c ishtp_hbm_dispatch(): `ishtp_msg = hdr;`
         then `switch (ishtp_msg->hbm_cmd)`): reads of `alias->f` are reads of `p->f`, and writes
         through the alias are writes of the parameter.  Any other copy of a variable lets it escape."""
-        aliases = {}
+        # a copy of a copy (`res = (struct x *)msg`, in several switch cases) copies it too
+        roots = {p: p for p in pointers}
+        grew = True
+        while grew:
+            grew = False
+            for var, sources in self.copies.items():
+                if var not in roots and len(set(sources)) == 1 and sources[0] in roots \
+                        and var not in params and not self.address_uses.get(var):
+                    roots[var] = roots[sources[0]]
+                    grew = True
+        aliases = {v: p for v, p in roots.items() if v != p}
         for var, sources in self.copies.items():
-            src = sources[0] if len(sources) == 1 else None
-            if src in pointers and var not in params and not self.address_uses.get(var):
-                aliases[var] = src
-                continue
-            self.escaped.update(s for s in sources if s)
+            if var not in aliases:
+                self.escaped.update(s for s in sources if s)
         for var, p in aliases.items():
             if var in self.escaped:
                 self.escaped.add(p)
