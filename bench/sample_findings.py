@@ -2,14 +2,19 @@
 """Print N findings of one rule, sampled with a fixed seed, with their witness paths, for hand triage.
 
     bench/sample_findings.py CONTEXT.json [--rule sleep-in-atomic] [--key findings] [-n 20] [--seed 1]
+                             [--verdicts TRIAGE.json]
 
 CONTEXT.json is bench/context.py --json output (or any gfplint JSON report with "findings").
 When there are at most N findings, all of them are printed, in report order.
+TRIAGE.json maps "file:line:first function of the witness" to {"verdict": "TRUE" | "FALSE POSITIVE"
+| "UNCONFIRMED", ...} (hand triage, e.g. bench/triage-debian-6.12.json): each sampled finding is
+printed with its verdict, and the precision of the sample and of all findings is summed up.
 """
 import argparse
 import json
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 
@@ -20,16 +25,40 @@ def main() -> int:
     ap.add_argument("--key", default="findings", help="list in the JSON to sample from (through_fields_findings)")
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--verdicts", help="hand triage: file:line:entry -> {verdict}")
     a = ap.parse_args()
+    verdicts = json.loads(Path(a.verdicts).read_text()) if a.verdicts else None
     found = [f for f in json.loads(Path(a.report).read_text())[a.key] if f["rule"] == a.rule]
     picked = found if len(found) <= a.n else random.Random(a.seed).sample(found, a.n)
     print(f"# {len(picked)} of {len(found)} {a.rule} findings (seed {a.seed})")
     for i, f in enumerate(picked, 1):
-        print(f"\n[{i}] {f['file']}:{f['line']}:{f['column']} {f['function']}(): {f['message']}")
+        tag = f" => {_verdict(f, verdicts)}" if verdicts is not None else ""
+        print(f"\n[{i}] {f['file']}:{f['line']}:{f['column']} {f['function']}(): {f['message']}{tag}")
         for st in f.get("path") or []:
             mark = " (through a member pointer)" if st.get("through_field") else ""
             print(f"    {st['file']}:{st['line']}: {st['what']} [in {st['function']}()]{mark}")
+    if verdicts is not None:
+        print()
+        _precision("sample", picked, verdicts)
+        _precision("all findings", found, verdicts)
     return 0
+
+
+def _key(f: dict) -> str:
+    path = f.get("path") or [{}]
+    return f"{f['file']}:{f['line']}:{path[0].get('function', '')}"
+
+
+def _verdict(f: dict, verdicts: dict) -> str:
+    return verdicts.get(_key(f), {}).get("verdict", "NOT TRIAGED")
+
+
+def _precision(label: str, findings: list, verdicts: dict) -> None:
+    counts = Counter(_verdict(f, verdicts) for f in findings)
+    decided = counts["TRUE"] + counts["FALSE POSITIVE"]
+    share = f"{100 * counts['TRUE'] / decided:.0f}%" if decided else "n/a"
+    print(f"{label}: {len(findings)} findings, " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+          + f"; precision (TRUE / decided) {share}")
 
 
 if __name__ == "__main__":
