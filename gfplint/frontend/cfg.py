@@ -7,7 +7,9 @@ order.  The dataflow computes, at every call, which atomic sections may be
 held (union at merge points: a lock held on one incoming path counts) and
 which memalloc scopes must and may be open.  Conditional acquisitions
 (spin_trylock, atomic_dec_and_lock) act on the true edge of the `if` only;
-guard()/scoped_guard() sections end with their enclosing block.
+guard()/scoped_guard() sections end with their enclosing block.  A test whose
+value the function cannot change is assumed along each of its edges, so a later
+test of the same condition takes the same branch (State.assumed, Token.under).
 """
 from __future__ import annotations
 
