@@ -200,7 +200,7 @@ def struct_fields(t) -> list | None:
             if f.kind == K.FIELD_DECL and f.spelling and f.type.get_canonical().kind in _SCALAR][:MAX_FIELDS]
 
 
-def _const(e) -> int | None:
+def constant(e) -> int | None:
     """An integer or null-pointer constant (NULL is `((void *)0)`)."""
     v = cu.evaluate_int(e)
     if v is not None:
@@ -230,7 +230,7 @@ def initializer_values(var) -> dict | None:
         if not refs:
             return None  # a positional initializer: not tracked
         if len(refs) == 1 and refs[0].spelling in values:
-            v = _const(kids[-1])
+            v = constant(kids[-1])
             if v is None:
                 del values[refs[0].spelling]
             else:
