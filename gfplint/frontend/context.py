@@ -271,9 +271,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
 
     for i, a in enumerate(args):
         if _literal(a):
-            v = evaluate_int(a)
-            if v is None and _null_pointer(a):
-                v = 0  # NULL, ((void *)0): clang evaluates no pointer to an integer
+            v = fields.constant(a)  # NULL too: clang evaluates no pointer to an integer
             if v is not None:
                 cf.const_args[str(i)] = v
         elif _address_of(a):
@@ -311,17 +309,6 @@ def _literal(a) -> bool:
     if node.kind == K.BINARY_OPERATOR:  # MSG_DONTWAIT | MSG_NOSIGNAL
         return all(_literal(k) for k in children(node))
     return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
-
-
-def _null_pointer(a) -> bool:
-    """A null pointer constant (`NULL` is `((void *)0)`): casts and parentheses around a literal 0."""
-    node = a
-    while node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR):
-        kids = [k for k in children(node) if k.kind != K.TYPE_REF]
-        if len(kids) != 1:
-            return False
-        node = kids[0]
-    return node.kind == K.INTEGER_LITERAL and evaluate_int(node) == 0
 
 
 def _arg_params(call, params: Params) -> dict:
@@ -385,10 +372,11 @@ def _arg_sets(call, anc: list, memo: dict) -> dict:
             if key not in memo:
                 memo[key] = _equal_values(kids[0])
         elif a.kind == K.SWITCH_STMT and len(kids) > 1:
-            key = (a.hash, child.hash)
+            inner = chain[i + 2] if i + 2 < len(chain) else child  # the statement of the body holding the call
+            key = (a.hash, inner.hash)
             if key not in memo:
                 target = _operand(kids[0])
-                vals = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child) if target else None
+                vals = _case_values(kids[-1], inner, child) if target else None
                 memo[key] = [(target, vals)] if vals else None
         else:
             continue
