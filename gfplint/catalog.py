@@ -11,6 +11,9 @@ from importlib import resources
 from pathlib import Path
 
 FAILURES = ("null", "zero", "errptr", "errno")
+# backends whose every allocation passes might_alloc() first (percpu, dma, skb, idr: pools,
+# preloads and clones that may return without reaching the allocator)
+SLEEP_CHECKED_BACKENDS = frozenset({"kmalloc", "slab", "page", "vmalloc", "kvmalloc", "mempool"})
 
 
 class CatalogError(ValueError):
@@ -40,6 +43,16 @@ class AllocApi:
     kernels: tuple = ()
     aliases: tuple = ()
     note: str = ""
+    might_alloc: bool | None = None  # always reaches might_alloc() before it can return (None: by backend)
+
+    def always_checks_sleep(self) -> bool:
+        """Every call runs the allocator's might_alloc() -> might_sleep_if(gfpflags_allow_blocking())
+        (mm/slab.h slab_pre_alloc_hook, mm/page_alloc.c prepare_alloc_pages, mm/mempool.c
+        mempool_alloc_noprof): with a blocking mask the call is a sleep on every path through it.
+        Not for APIs that may return first: realloc in place, a NULL or constant source string."""
+        if self.might_alloc is not None:
+            return self.might_alloc
+        return self.backend in SLEEP_CHECKED_BACKENDS
 
 
 _FIELDS = set(AllocApi.__dataclass_fields__)

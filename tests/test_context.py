@@ -206,3 +206,35 @@ def test_a_bit_test_on_either_of_two_bits_blocks_callers_passing_neither():
     states = result.program.contexts.atomic_states
     node = next(n for n in states if n.endswith("::obj_raise_signal"))
     assert {path[0]["function"] for _, path in states[node]} == {"obj_adapter_reset"}
+
+
+def test_which_allocation_apis_sleep_on_every_call():
+    # kmalloc(GFP_KERNEL) runs might_alloc() every time (mm/slab.h slab_pre_alloc_hook); krealloc()
+    # may resize in place and kstrdup(NULL) returns first; dma and idr allocations may come from a
+    # pool or a preload; a user catalog entry can say either way
+    from gfplint.catalog import _parse, load_catalog
+    cat = load_catalog()
+    assert cat.lookup("kmalloc").always_checks_sleep()
+    assert cat.lookup("kmalloc_noprof").always_checks_sleep()
+    assert cat.lookup("get_zeroed_page").always_checks_sleep()
+    assert cat.lookup("mempool_alloc").always_checks_sleep()
+    for api in ("krealloc", "kvrealloc", "kstrdup", "kstrdup_const", "bio_alloc", "dma_alloc_coherent", "ida_alloc"):
+        assert not cat.lookup(api).always_checks_sleep(), api
+    user = _parse('{"apis": [{"api": "my_dma_alloc", "gfp": 1, "backend": "dma", "failure": "null", '
+                  '"alloc_only": true, "might_alloc": true}]}', "user")
+    assert user["my_dma_alloc"].always_checks_sleep()
+
+
+def test_only_the_first_blocking_allocation_on_a_path_is_reported():
+    # obj_fw_prepare() sleeps on every path (its kzalloc), so its second allocation and
+    # everything obj_fw_request() calls after it get no atomic context: one finding for the bug
+    _, result = run_fixture("precision.c")
+    fw = sorted((f.function, f.line) for f in result.findings
+                if f.rule == "sleep-in-atomic" and f.path[0]["function"] == "obj_fw_reset_locked"
+                and f.function in ("obj_fw_prepare", "obj_fw_load"))
+    assert [name for name, _ in fw] == ["obj_fw_prepare"]
+    assert result.program.functions[("precision.c", "obj_fw_prepare")].sleeps_always
+    slept = {r.site.line: r.site.slept for r in result.program.sites if r.site.function == "obj_fw_prepare"}
+    assert sorted(slept.values()) == [False, True]  # the second allocation comes after a sleep
+    grow = {r.site.api: r.site.slept for r in result.program.sites if r.site.function == "obj_fw_grow"}
+    assert grow == {"krealloc": False, "kmalloc": False}  # krealloc() may not reach might_alloc()

@@ -11,6 +11,7 @@ import clang.cindex as ci
 
 from ..context_catalog import ContextCatalog, Section
 from ..facts import CallFacts, FieldFunction, Registration, Site
+from ..model.flags import blocking
 from . import cfg, fields
 from . import clangutil as cu
 from .fields import Params
@@ -40,11 +41,12 @@ def _release_section(name: str, cls: str) -> Section:
 class Classifier:
     """Which calls open or close a section, as the programmer wrote them (macro or function)."""
 
-    def __init__(self, ctx, cat: ContextCatalog, file: str, owners: dict):
+    def __init__(self, ctx, cat: ContextCatalog, file: str, owners: dict, sleeping_sites: frozenset = frozenset()):
         self.ctx = ctx
         self.cat = cat
         self.file = file
         self.owners = owners  # guard constructor call hash -> owning block hash
+        self.sleeping_sites = sleeping_sites  # call hashes of allocations that always may sleep
         self._events: dict = {}  # id(call) -> (call, event): the dataflow asks at every iteration
 
     def names(self, call) -> list:
@@ -79,6 +81,8 @@ class Classifier:
         return ev
 
     def _event(self, call):
+        if call.hash in self.sleeping_sites:
+            return ("sleep", None, "", self.ctx.where(call.location)[1], call.spelling, 0)
         m = _GUARD_CTOR.match(call.spelling)
         if m and m.group(1) in self.cat.guards:
             line = self.ctx.where(call.location)[1]
@@ -150,7 +154,7 @@ def _scopes_may(state: cfg.State) -> list:
 
 def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, env: GfpEnv, cat: ContextCatalog):
     """Fill the sites' context fields; return (CallFacts list, Registration list)."""
-    clf = Classifier(ctx, cat, file, walk.guard_owners)
+    clf = Classifier(ctx, cat, file, walk.guard_owners, _sleeping_sites(sites, site_calls, ctx.catalog))
     builder = cfg.Builder(clf.condition, lambda call: _noreturn(call, ctx),
                           lambda cond: fields.stable_condition(_bare(cond), walk.writes))
     entry = builder.stmt(body, 0)
@@ -197,6 +201,19 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     walk.calls_always = list(at_exit.called[-MAX_ALWAYS:]) if at_exit else []
     walk.releases = _releases(builder.nodes, clf, dropping, ins.get(0)) if dropping else []
     return calls, regs
+
+
+def _sleeping_sites(sites: list, site_calls: list, catalog) -> frozenset:
+    """Allocations that sleep like mutex_lock(): every mask blocks and the API always runs
+    might_alloc().  The first of them on a path is the bug the kernel reports
+    (__might_resched() fires there every time, not only under memory pressure); the allocations
+    after it on every path are not passed the caller's atomic context, one finding per path."""
+    out = set()
+    for site, call in zip(sites, site_calls):
+        api = catalog.lookup(site.api)
+        if site.masks and all(blocking(m) for m in site.masks) and api is not None and api.always_checks_sleep():
+            out.add(call.hash)
+    return frozenset(out)
 
 
 MAX_BEFORE = 12  # calls made on every path before a call that are kept, the nearest ones
