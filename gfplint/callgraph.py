@@ -12,11 +12,15 @@ smatch style, a fixed point over the graph):
   small allocations fail);
 - task kinds (may): kthread/work-item entries and user-task entries reaching it.
 
-For every derived context one shortest witness path is kept: the chain of
-steps from where the context was entered down to the function.
+For every derived context one witness path is kept: the chain of steps from
+where the context was entered down to the function.  For atomic context it is
+the path with the fewest conditions the reader must check, then the shortest;
+for the others, the shortest.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -408,14 +412,17 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                 conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
                             open_conditions(c.guards, {})),
             ]))
-    sources.sort(key=lambda s: len(s[2]))
+    # Dijkstra over (function, known values): the witness kept for each is the one with the fewest
+    # conditions left for the reader to check, then the fewest steps (a feasible-looking path first)
+    heap = [(witness_cost(path), i, node, consts, path) for i, (node, consts, path) in enumerate(sources)]
+    heapq.heapify(heap)
+    seq = itertools.count(len(heap))
     states: dict = {}
-    q = deque()
-    for node, consts, path in sources:
-        if _add_state(states, node, consts, path):
-            q.append((node, consts, path))
-    while q:
-        n, consts, path = q.popleft()
+    while heap:
+        _, _, n, consts, path = heapq.heappop(heap)
+        consts = _add_state(states, n, consts, path)
+        if consts is None:
+            continue
         fn = g.nodes[n]["facts"]
         for _, callee, data in g.out_edges(n, data=True):
             c = data["call"]
@@ -429,24 +436,37 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                     or slept_before(g, data["file"], c.before, ctx.sleeping):
                 continue
             cc = callee_consts(c, g.nodes[callee]["facts"].params, consts, g.graph["blocked"].get(id(c), {}))
+            if _known(states, callee, cc):
+                continue
             p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
                                      open_conditions(c.guards, consts))]
-            if _add_state(states, callee, cc, p2):
-                q.append((callee, cc, p2))
+            heapq.heappush(heap, (witness_cost(p2), next(seq), callee, cc, p2))
     ctx.atomic_states = states
     ctx.atomic = {n: lst[0][1] for n, lst in states.items()}
 
 
-def _add_state(states: dict, node, consts: dict, path) -> bool:
+def witness_cost(path: list) -> tuple:
+    """Order of witnesses: fewest conditions the reader must check, then fewest steps."""
+    return (sum(len(st.get("conditions", ())) for st in path), len(path))
+
+
+def _known(states: dict, node, consts: dict) -> bool:
+    """_add_state() would refuse it: the context is known, or there is no room and one knows nothing."""
+    lst = states.get(node, ())
+    return any(c == consts for c, _ in lst) or (len(lst) >= MAX_STATES and any(not c for c, _ in lst))
+
+
+def _add_state(states: dict, node, consts: dict, path):
+    """Record a context of NODE; the known values kept (None: already known or no room)."""
     lst = states.setdefault(node, [])
     if any(c == consts for c, _ in lst):
-        return False
+        return None
     if len(lst) >= MAX_STATES:
         if any(not c for c, _ in lst):
-            return False
-        consts = {}  # too many contexts: keep one that knows nothing (allows every edge)
+            return None
+        consts = {}  # too many contexts: keep one that knows nothing, and explore with it (allows every edge)
     lst.append((consts, path))
-    return True
+    return consts
 
 
 def _propagate_noreclaim(g, ctx: Contexts) -> None:

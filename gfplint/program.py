@@ -196,12 +196,19 @@ def _atomic_witness(s: Site, node, ctx, g) -> tuple:
     if not s.inherits or s.slept or callgraph.slept_before(g, s.file, s.before, ctx.sleeping):
         return None, {}  # the function released its caller's lock, or already slept, before this site
     states = [(c, p) for c, p in ctx.atomic_states.get(node, []) if callgraph.allows(s.guards, c)]
-    if s.gfp_params:
-        states.sort(key=lambda cp: not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params))
+    # the witness: one that knows the gfp_t mask first, then the fewest conditions left to check
+    # (the path's and the site's own), then the shortest
+    states.sort(key=lambda cp: (not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params),
+                                _site_cost(s, cp)))
     for consts, path in states:
         here = callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")
         return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts))], consts
     return None, {}
+
+
+def _site_cost(s: Site, state: tuple) -> tuple:
+    conds, steps = callgraph.witness_cost(state[1])
+    return (conds + len(callgraph.open_conditions(s.guards, state[0])), steps)
 
 
 def _masks_on_path(s: Site, consts: dict, kernel: str, adds: frozenset) -> list:

@@ -238,3 +238,24 @@ def test_only_the_first_blocking_allocation_on_a_path_is_reported():
     assert sorted(slept.values()) == [False, True]  # the second allocation comes after a sleep
     grow = {r.site.api: r.site.slept for r in result.program.sites if r.site.function == "obj_fw_grow"}
     assert grow == {"krealloc": False, "kmalloc": False}  # krealloc() may not reach might_alloc()
+
+
+def test_the_witness_prefers_a_path_with_nothing_left_to_check():
+    # obj_wit_short() reaches obj_wit_leaf() directly only `if (cfg->mx)`, and through obj_wit_mid()
+    # unconditionally: the witness is the longer path that needs no condition
+    _, result = run_fixture("precision.c")
+    f = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "obj_wit_leaf"][0]
+    assert [s["function"] for s in f.path] == ["obj_wit_locked", "obj_wit_locked", "obj_wit_short",
+                                              "obj_wit_mid", "obj_wit_leaf"]
+    assert all("conditions" not in s for s in f.path)
+    assert callgraph.witness_cost(f.path) == (0, 5)
+
+
+def test_the_witness_prefers_a_call_that_decides_the_sites_condition():
+    # obj_wit_alloc() allocates only `if (big)`: of its two atomic callers, the witness takes the
+    # one passing 1 (nothing to check) over the earlier one passing an unknown `big`
+    _, result = run_fixture("precision.c")
+    f = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "obj_wit_alloc"][0]
+    lines = (FIXTURES / "precision.c").read_text().splitlines()
+    assert "obj_wit_alloc(o, 1);" in lines[f.path[1]["line"] - 1]
+    assert all("conditions" not in s for s in f.path)
