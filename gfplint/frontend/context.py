@@ -191,7 +191,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
             if values:
                 cf.field_args = _field_args(call, values)
             if walk.branches:
-                cf.arg_sets = _arg_sets(call, anc, narrowing)
+                cf.arg_sets = _arg_sets(call, anc, narrowing, walk.writes, params)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
@@ -370,13 +370,15 @@ def _field_args(call, values: dict) -> dict:
     return out
 
 
-def _arg_sets(call, anc: list, memo: dict) -> dict:
+def _arg_sets(call, anc: list, memo: dict, writes, params: list) -> dict:
     """Arguments whose value, or one of whose fields, the enclosing branches narrow to a few
     constants: index -> {field ("" for the argument itself): [values]}.  drivers/hid/intel-ish-hid/
     ishtp/hbm.c recv_hbm() calls `ishtp_hbm_dispatch(dev, ishtp_msg)` in the interrupt handler only
     `if (ishtp_msg->hbm_cmd == CLIENT_CONNECT_RES_CMD || ...)`, and the callee's switch on that field
-    reaches the enumeration cases only from the work item.  (A write to the variable between the
-    test and the call is not looked for: such code re-tests what it wrote.)"""
+    reaches the enumeration cases only from the work item.  Only what the function cannot have
+    changed between the test and the call narrows: a parameter never assigned, a local assigned
+    at most once (by then the test has read it), neither with its address taken, a field the function never writes (callees
+    writing it are not looked for, as in fields.stable_condition())."""
     known: dict = {}
     chain = list(anc) + [call]
     for i, a in enumerate(chain[:-1]):
@@ -398,7 +400,8 @@ def _arg_sets(call, anc: list, memo: dict) -> dict:
         else:
             continue
         for target, vals in memo[key] or ():
-            known[target] = vals
+            if _unwritten(target, writes, params):
+                known[target] = vals
     if not known:
         return {}
     out: dict = {}
@@ -412,6 +415,14 @@ def _arg_sets(call, anc: list, memo: dict) -> dict:
             if var == node.spelling:
                 out.setdefault(str(i), {})[fld] = vals
     return out
+
+
+def _unwritten(target: tuple, writes, params: list) -> bool:
+    var, fld = target
+    if len(writes.copies.get(var, ())) > (0 if var in params else 1) or writes.address_uses.get(var):
+        return False
+    written = {k.rsplit("->", 1)[-1].rsplit(".", 1)[-1] for k in writes.fields}
+    return not fld or (fld not in written and "*" not in written)
 
 
 def _operand(node) -> tuple | None:
