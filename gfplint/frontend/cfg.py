@@ -355,9 +355,13 @@ def transfer(state: State, event, classify_event, dropping: frozenset = frozense
     if hit is None:
         return state
     action, section, key, line, api, owner = hit
-    if action == "sleep":
-        return state if state.slept else State(state.held, state.must, state.locked, True, state.called, state.assumed, state.drop_tests)
+    if action == "sleep":  # counts only in the caller's context: not after its lock was dropped
+        if state.slept or INHERITED not in state.held:
+            return state
+        return State(state.held, state.must, state.locked, True, state.called, state.assumed, state.drop_tests)
     if action == "call":  # ordinary functions (KEY): remembered, for the link to learn which always sleep
+        if INHERITED not in state.held:
+            return state  # a sleep there is not in the caller's context
         new = tuple(n for n in key if n not in state.called)
         return State(state.held, state.must, state.locked, state.slept, state.called + new, state.assumed, state.drop_tests) if new else state
     if action == "enter":
