@@ -689,7 +689,8 @@ def false_tests(cond, params: Params, ctx) -> list:
     so each operand that is a single test gives one (`if (!iter->tr || ...) return NULL;`)."""
     out = []
     for d in _disjuncts(cond):
-        out += _negated(cond_tests(d, params, ctx))
+        if len(_conjuncts(d)) == 1:  # `a && b` false says nothing about b alone
+            out += _negated(cond_tests(d, params, ctx))
     return out
 
 
