@@ -19,7 +19,10 @@ FULL = (
     "runs in interrupt or softirq context (timers, tasklets, NAPI poll, hard irq handlers, RCU callbacks), "
     "sleeping is a bug: 'BUG: sleeping function called from invalid context' with CONFIG_DEBUG_ATOMIC_SLEEP, "
     "a deadlock or scheduling while atomic without it. The witness path shows where the atomic section "
-    "was entered and the calls down to the allocation. Sites whose mask is chosen at run time with an atomic "
+    "was entered and the calls down to the allocation (of the paths, the one with the fewest conditions "
+    "gfplint could not decide). Below the atomic section, each path is reported once, at its first blocking "
+    "allocation, as the kernel reports it: the allocations after that one on every path are the same bug. "
+    "Sites whose mask is chosen at run time with an atomic "
     "alternative (in_interrupt() ? GFP_ATOMIC : GFP_KERNEL) are not reported."
 )
 BAD = """\
