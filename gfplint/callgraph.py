@@ -55,6 +55,8 @@ def _meets(v: int, cond: dict) -> bool:
             return False
     elif "truth" in cond and bool(v) != cond["truth"]:
         return False
+    if "not_in" in cond and v in cond["not_in"]:
+        return False
     return "in" not in cond or v in cond["in"]
 
 
@@ -72,6 +74,8 @@ def open_conditions(guards: dict, consts: dict) -> list:
             out.append(key if cond["truth"] else f"!{key}")
         if "in" in cond:
             out.append(f"{key} is one of {', '.join(map(str, cond['in']))}")
+        if "not_in" in cond:
+            out.append(f"{key} is not {', '.join(map(str, cond['not_in']))}")
     return out
 
 

@@ -178,6 +178,7 @@ _CONDS = st.one_of(
     st.fixed_dictionaries({"truth": st.booleans()}),
     st.fixed_dictionaries({"mask": st.integers(1, 255), "truth": st.booleans()}),
     st.fixed_dictionaries({"in": st.lists(st.integers(0, 9), min_size=1, max_size=4)}),
+    st.fixed_dictionaries({"not_in": st.lists(st.integers(0, 9), min_size=1, max_size=4)}),
 )
 
 
@@ -192,6 +193,8 @@ def test_a_value_known_to_be_one_of_several_allows_what_one_of_them_allows(guard
             return bool(x & cond["mask"]) == cond["truth"]
         if "truth" in cond:
             return bool(x) == cond["truth"]
+        if "not_in" in cond:
+            return x not in cond["not_in"]
         return x in cond["in"]
 
     consts = {k: tuple(v) if len(v) > 1 else v[0] for k, v in choices.items()}
@@ -259,3 +262,16 @@ def test_the_witness_prefers_a_call_that_decides_the_sites_condition():
     lines = (FIXTURES / "precision.c").read_text().splitlines()
     assert "obj_wit_alloc(o, 1);" in lines[f.path[1]["line"] - 1]
     assert all("conditions" not in s for s in f.path)
+
+
+def test_equality_tests_are_guards_and_their_negations_too():
+    # obj_intr_next(o, OBJ_INTR_IORL): `if (intr == OBJ_INTR_ON)` keeps the then-call, `else` and
+    # `if (intr != OBJ_INTR_ON) return;` are negated into "not 1"
+    _, result = run_fixture("precision.c")
+    fn = result.program.functions[("precision.c", "obj_intr_next")]
+    guards = {c.callee: c.guards for c in fn.calls}
+    assert guards["obj_intr_on_work"] == {"intr": {"in": [1]}}
+    assert guards["obj_intr_other_work"] == {"intr": {"not_in": [1]}}
+    assert guards["obj_intr_pair_work"] == {"intr": {"in": [1, 3]}}
+    assert guards["obj_intr_late_work"] == {"intr": {"in": [1]}}
+    assert callgraph.open_conditions({"intr": {"not_in": [1]}}, {}) == ["intr is not 1"]

@@ -620,12 +620,12 @@ def _conjuncts(c) -> list:
 
 def cond_tests(cond, params: Params, ctx) -> list:
     """(param, condition) pairs that must hold for COND to be true: `p`, `!p`, `p & MASK`, `!(p & MASK)`,
-    each possibly one operand of `&&` (`if ((flags & MSG_ZEROCOPY) && length)`); `p->field` for a
-    field the function never writes (`if (cpa->pgd)`) is tested like a parameter."""
+    `p == C`, `p != C`, each possibly one operand of `&&` (`if ((flags & MSG_ZEROCOPY) && length)`);
+    `p->field` for a field the function never writes (`if (cpa->pgd)`) is tested like a parameter."""
     out = []
     for c in _conjuncts(cond):
         if len(_disjuncts(c)) > 1:
-            out += _any_bit(c, params, ctx)
+            out += _one_key_disjunction(c, params, ctx)
             continue
         truth = True
         while (inner := _not_operand(c)) is not None:
@@ -640,22 +640,42 @@ def cond_tests(cond, params: Params, ctx) -> list:
                 mask = cu.evaluate_int(b)
                 if mask is not None:
                     out.append((key, _clobbered({"mask": mask, "truth": truth}, key, a, params)))
+        elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_EQ, cu.BINARY_NE):
+            out += _equality(c, truth, params)
     return out
 
 
-def _any_bit(cond, params: Params, ctx) -> list:
+def _equality(c, truth: bool, params: Params) -> list:
+    """`p == C` -> p in [C]; `p != C` (or `!(p == C)`) -> p not in [C] (ips_next(): `intr == IPS_INTR_ON`)."""
+    a, b = (_bare(k) for k in children(c))
+    v = fields.constant(b)
+    if v is None:
+        a, v = b, fields.constant(a)
+    key = params.key(a) if v is not None and a.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
+    if key is None:
+        return []
+    if (cu.binary_operator(c) == cu.BINARY_EQ) != truth:
+        return [(key, _clobbered({"not_in": [v]}, key, a, params))]
+    return [(key, _clobbered({"in": [v]}, key, a, params))]
+
+
+def _one_key_disjunction(cond, params: Params, ctx) -> list:
     """`p & A || p & B`: one test, p & (A | B) (drivers/scsi/mpt3sas/mpt3sas_trigger_diag.c
-    mpt3sas_trigger_master(): `trigger_bitmask & MASTER_TRIGGER_FW_FAULT || ... & ..._ADAPTER_RESET`)."""
+    mpt3sas_trigger_master(): `trigger_bitmask & MASTER_TRIGGER_FW_FAULT || ... & ..._ADAPTER_RESET`);
+    `p == A || p == B`: p in [A, B]."""
     tests = [cond_tests(d, params, ctx) for d in _disjuncts(cond)]
-    if not all(len(t) == 1 and "mask" in t[0][1] and t[0][1]["truth"] for t in tests):
+    if not all(len(t) == 1 for t in tests) or len({t[0][0] for t in tests}) != 1:
         return []
-    keys = {t[0][0] for t in tests}
-    if len(keys) != 1:
-        return []
-    mask = 0
-    for t in tests:
-        mask |= t[0][1]["mask"]
-    return [(keys.pop(), dict(tests[0][0][1], mask=mask))]
+    conds = [t[0][1] for t in tests]
+    key = tests[0][0][0]
+    if all("mask" in c and c["truth"] for c in conds):
+        mask = 0
+        for c in conds:
+            mask |= c["mask"]
+        return [(key, dict(conds[0], mask=mask))]
+    if all("in" in c for c in conds):
+        return [(key, dict(conds[0], **{"in": sorted({v for c in conds for v in c["in"]})}))]
+    return []
 
 
 def _clobbered(cond: dict, key: str, node, params: Params) -> dict:
@@ -672,6 +692,11 @@ def _negated(tests: list) -> list:
     if len(tests) != 1:
         return []
     p, cond = tests[0]
+    extra = {k: v for k, v in cond.items() if k == "clobbers"}
+    if "in" in cond:
+        return [(p, {"not_in": cond["in"], **extra})]
+    if "not_in" in cond:
+        return [(p, {"in": cond["not_in"], **extra})]
     return [(p, dict(cond, truth=not cond["truth"]))]
 
 
