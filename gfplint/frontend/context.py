@@ -421,7 +421,7 @@ def _unwritten(target: tuple, writes, params: list) -> bool:
     var, fld = target
     if len(writes.copies.get(var, ())) > (0 if var in params else 1) or writes.address_uses.get(var):
         return False
-    written = {k.rsplit("->", 1)[-1].rsplit(".", 1)[-1] for k in writes.fields}
+    written = writes.field_names()
     return not fld or (fld not in written and "*" not in written)
 
 
@@ -692,7 +692,7 @@ def _negated(tests: list) -> list:
     if len(tests) != 1:
         return []
     p, cond = tests[0]
-    extra = {k: v for k, v in cond.items() if k == "clobbers"}
+    extra = {"clobbers": cond["clobbers"]} if "clobbers" in cond else {}
     if "in" in cond:
         return [(p, {"not_in": cond["in"], **extra})]
     if "not_in" in cond:

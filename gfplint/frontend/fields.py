@@ -126,6 +126,10 @@ class Writes:
                         self.zeroed.add(t[0])
                         self.address_uses[t[0]] = self.address_uses.get(t[0], 0) - 1  # counted again below
 
+    def field_names(self) -> set:
+        """The names of the fields written, through any pointer or variable ("*": a whole `*p`)."""
+        return {k.rsplit("->", 1)[-1].rsplit(".", 1)[-1] for k in self.fields}
+
     def escape(self, value) -> None:
         """VALUE is stored somewhere: a variable it names may be written through the copy."""
         v = _strip(value)
@@ -354,7 +358,7 @@ def stable_condition(cond, writes: Writes) -> str | None:
     the same key take the same branch (the lock taken under the first is released under the
     second).  Callees writing a field the function tests again are not looked for, as smatch does
     not for its implied states either."""
-    written = {k.rsplit("->", 1)[-1].rsplit(".", 1)[-1] for k in writes.fields}
+    written = writes.field_names()
     parts: list = []
     stack = [cond]
     while stack:
