@@ -135,6 +135,9 @@ MAX_STATES = 16  # constant-argument contexts kept per function before falling b
 class Contexts:
     atomic: dict = field(default_factory=dict)  # function id -> witness (list of steps)
     atomic_states: dict = field(default_factory=dict)  # function id -> [(known parameter values, witness)]
+    # (function id, state_key(values)) -> a witness of that context entering the function by a call
+    # that does not use its result (not a wrapper's site); kept for functions some call uses
+    atomic_plain: dict = field(default_factory=dict)
     noreclaim: dict = field(default_factory=dict)
     must: dict = field(default_factory=dict)  # function id -> frozenset of scope classes
     kinds: dict = field(default_factory=dict)  # function id -> {kind: witness}
@@ -403,7 +406,8 @@ def edge_step(data: dict, function: str, what: str) -> dict:
 def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
     """Atomic context, context-sensitive in the constant arguments a function is called with:
     `ipv6_ifa_notify(0, ...)` under a lock reaches only the `case 0` part of the callee's switch."""
-    sources = [(n, {}, p) for n, p in _registered(g, registrations, "atomic")]
+    # (function, known values, witness, whether the witness enters by a call that ignores the result)
+    sources = [(n, {}, p, True) for n, p in _registered(g, registrations, "atomic")]
     # calls made while an atomic section is held start a witness of their own
     for caller, callee, data in g.edges(data=True):
         c = data["call"]
@@ -415,18 +419,25 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
                 conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
                             open_conditions(c.guards, {})),
-            ]))
+            ], c.result is None))
+    # a function whose result some call uses may be a wrapper, and those calls its allocation sites
+    # (program._wrapper_sites), reported there: for it, a witness that enters by another call is kept too
+    used = {callee for _, callee, data in g.edges(data=True) if data["call"].result is not None}
     # Dijkstra over (function, known values): the witness kept for each is the one with the fewest
     # conditions left for the reader to check, then the fewest steps (a feasible-looking path first)
-    heap = [(witness_cost(path), i, node, consts, path) for i, (node, consts, path) in enumerate(sources)]
+    heap = [(witness_cost(path), i, node, consts, path, plain)
+            for i, (node, consts, path, plain) in enumerate(sources)]
     heapq.heapify(heap)
     seq = itertools.count(len(heap))
     states: dict = {}
     while heap:
-        _, _, n, consts, path = heapq.heappop(heap)
-        consts = _add_state(states, n, consts, path)
-        if consts is None:
+        _, _, n, consts, path, plain = heapq.heappop(heap)
+        kept = _add_state(states, n, consts, path)
+        if n in used and plain:
+            ctx.atomic_plain.setdefault((n, state_key(_covering(states[n], consts))), path)
+        if kept is None:
             continue
+        consts = kept
         fn = g.nodes[n]["facts"]
         for _, callee, data in g.out_edges(n, data=True):
             c = data["call"]
@@ -440,13 +451,25 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                     or slept_before(g, data["file"], c.before, ctx.sleeping):
                 continue
             cc = callee_consts(c, g.nodes[callee]["facts"].params, consts, g.graph["blocked"].get(id(c), {}))
-            if _known(states, callee, cc):
+            plain = c.result is None
+            if _known(states, callee, cc) and not (plain and callee in used
+                                                   and (callee, state_key(cc)) not in ctx.atomic_plain):
                 continue
             p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
                                      open_conditions(c.guards, consts))]
-            heapq.heappush(heap, (witness_cost(p2), next(seq), callee, cc, p2))
+            heapq.heappush(heap, (witness_cost(p2), next(seq), callee, cc, p2, plain))
     ctx.atomic_states = states
     ctx.atomic = {n: lst[0][1] for n, lst in states.items()}
+
+
+def _covering(lst: list, consts: dict) -> dict:
+    """The kept context that stands for CONSTS: itself, or past MAX_STATES the one that knows nothing."""
+    return consts if any(c == consts for c, _ in lst) else {}
+
+
+def state_key(consts: dict) -> tuple:
+    """A hashable form of a context's known values."""
+    return tuple(sorted((k, repr(v)) for k, v in consts.items()))
 
 
 def witness_cost(path: list) -> tuple:

@@ -142,8 +142,9 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
         if not derived:
             break
         sites += derived
+    wrapper_calls = {(s.file, s.line, s.via) for s in sites if s.via}
     for s in sorted(sites, key=lambda s: (s.file, s.line, s.column, s.api)):
-        prog.sites.append(_judge_in_context(prog, g, s, catalog, kernel))
+        prog.sites.append(_judge_in_context(prog, g, s, catalog, kernel, wrapper_calls))
     _dead_lines(prog, catalog)
     return prog
 
@@ -152,7 +153,7 @@ def _function_node(g, site: Site):
     return callgraph.node_for(g, site.file, site.function)
 
 
-def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) -> SiteResult:
+def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str, wrapper_calls=frozenset()) -> SiteResult:
     ctx = prog.contexts
     node = _function_node(g, s)
     must = set(s.scopes_must) | set(ctx.must.get(node, ())) if node else set(s.scopes_must)
@@ -174,17 +175,22 @@ def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str) 
                    alloc_only=api.alloc_only if api is not None else True, gfp_from=gfp_from)
     if masks is not None and s.masks is None:
         r.site = replace(s, masks=[sorted(m) for m in masks])
-    r.atomic, consts = _atomic_witness(s, node, ctx, g)
-    if r.atomic is not None and s.gfp_params and s.masks is None:
+    r.atomic, consts = _atomic_witness(s, node, ctx, g, wrapper_calls if wrapped(s) else frozenset())
+    # a section the function opens itself runs with every caller's mask: the site's own masks;
+    # a section inherited from a caller, with the mask that caller's path passes
+    if r.atomic is not None and s.gfp_params and s.masks is None and not s.held:
         adds = frozenset(api.adds) if api is not None else frozenset()
         r.atomic_masks = _masks_on_path(s, consts, kernel, adds)
     r.kinds = {k: w for k, w in ctx.kinds.get(node, {}).items()} if node else {}
     return r
 
 
-def _atomic_witness(s: Site, node, ctx, g) -> tuple:
+def _atomic_witness(s: Site, node, ctx, g, wrapper_calls=frozenset()) -> tuple:
     """(witness steps, known parameter values on that path), or (None, {}) when no atomic context
-    reaches the site.  A site whose mask is a gfp_t parameter prefers a path that knows the mask."""
+    reaches the site.  A site whose mask is a gfp_t parameter prefers a path that knows the mask.
+    A wrapper's allocation prefers a path that does not enter through one of WRAPPER_CALLS (the
+    (file, line, wrapper) of calls that are allocation sites themselves): those paths are
+    reported at the call, so the witness shows the one path that is not."""
     if node in ctx.boot:
         return None, {}  # early boot: GFP_BOOT_MASK strips direct reclaim, nothing here can sleep in it
     if s.held:
@@ -198,12 +204,20 @@ def _atomic_witness(s: Site, node, ctx, g) -> tuple:
     states = [(c, p) for c, p in ctx.atomic_states.get(node, []) if callgraph.allows(s.guards, c)]
     # the witness: one that knows the gfp_t mask first, then the fewest conditions left to check
     # (the path's and the site's own), then the shortest
-    states.sort(key=lambda cp: (not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params),
+    states.sort(key=lambda cp: (_enters_at(cp[1], s.function) in wrapper_calls,
+                                not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params),
                                 _site_cost(s, cp)))
     for consts, path in states:
+        if _enters_at(path, s.function) in wrapper_calls:  # that path is reported at the call
+            path = ctx.atomic_plain.get((node, callgraph.state_key(consts)), path)
         here = callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")
         return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts))], consts
     return None, {}
+
+
+def _enters_at(path: list, function: str) -> tuple:
+    """(file, line, FUNCTION) of the call that ends PATH, the step into FUNCTION."""
+    return (path[-1]["file"], path[-1]["line"], function) if path else ()
 
 
 def _site_cost(s: Site, state: tuple) -> tuple:
@@ -286,11 +300,17 @@ def _param_values(g, node, param: str, depth: int, seen: set):
 # ------------------------------------------------------------------ wrappers
 
 
+def wrapped(s: Site) -> bool:
+    """S is the allocation its function hands to its callers (returned unchecked, or retried until
+    it succeeds): the function is a wrapper, and each call to it is S again, with the caller's mask."""
+    return s.result == "returned" or (s.retried and s.via is None)
+
+
 def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
     """Each call to a function that returns an allocation's result unchecked is an allocation site too."""
     inner_by_fn: dict = {}
     for s in sites:
-        if s.result == "returned" or (s.retried and s.via is None):
+        if wrapped(s):
             node = _function_node(g, s)
             if node is not None:
                 inner_by_fn.setdefault(node, []).append(s)

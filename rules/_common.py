@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from gfplint.findings import Finding
 from gfplint.model.flags import describe
+from gfplint.program import wrapped
 
 
 def mask_text(r, kernel: str, masks=None) -> str:
@@ -37,3 +38,21 @@ def site_finding(rule_id: str, level: str, r, message: str, **props) -> Finding:
     }
     base.update(props)
     return Finding(rule_id, level, s.file, s.line, s.column, s.function, message, base, api=s.api, call=s.call)
+
+
+def reported_wrapper_calls(prog, reported) -> set:
+    """(file, line, wrapper) of each call to a wrapper that the rule reports in atomic context
+    (REPORTED(r) says whether it does)."""
+    return {(r.site.file, r.site.line, r.site.via) for r in prog.sites
+            if r.site.via and r.atomic is not None and reported(r)}
+
+
+def at_reported_wrapper_call(r, calls: set) -> bool:
+    """R's atomic path enters R's function through a call that the rule already reports as the
+    wrapper's allocation site (CALLS, from reported_wrapper_calls()): the finding for that path
+    lands on the call, where the caller picks the mask (one report per path)."""
+    path, s = r.atomic, r.site
+    if not path or len(path) < 2 or s.held or not wrapped(s):
+        return False
+    entry = path[-2]
+    return (entry["file"], entry["line"], s.function) in calls

@@ -5,6 +5,8 @@ from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
 from gfplint.model.verdict import KMALLOC_MAX_CACHE_SIZE, get_order
 
+from ._common import at_reported_wrapper_call, reported_wrapper_calls
+
 ID = "nofail-misuse"
 LEVEL = "error"
 NAME = "NofailMisuse"
@@ -34,21 +36,31 @@ CLAIM = Claim(mask_has=("__GFP_NOFAIL",), mask_lacks=("__GFP_DIRECT_RECLAIM",), 
               text="a __GFP_NOFAIL request without direct reclaim can still return NULL (6.12)")
 
 
-def problems(r, kernel: str) -> list:
+ATOMIC = "it runs in atomic context"
+
+
+def problems(r, kernel: str, wrapper_calls: frozenset = frozenset()) -> list:
+    """What is wrong with R's __GFP_NOFAIL; WRAPPER_CALLS: the wrapper calls already reported for
+    their atomic path (that path is not reported again inside the wrapper)."""
     s = r.site
     out = []
     if not s.masks or not all("__GFP_NOFAIL" in m for m in s.masks):
         return out
     if not all(blocking(m) for m in s.masks):
         out.append("the mask has no __GFP_DIRECT_RECLAIM, so the allocator returns NULL instead of looping")
-    elif r.atomic is not None:
-        out.append(f"it runs in atomic context ({r.atomic[0]['what']}), where it cannot sleep to retry")
+    elif r.atomic is not None and not at_reported_wrapper_call(r, wrapper_calls):
+        out.append(f"{ATOMIC} ({r.atomic[0]['what']}), where it cannot sleep to retry")
     if r.noreclaim is not None:
         out.append("it runs under memalloc_noreclaim_save() (PF_MEMALLOC), where the allocator warns")
     order = _order(s)
     if order is not None and order > (1 if kernel != "6.1" else 3) and s.backend in ("page", "kmalloc"):
         out.append(f"order {order} is above what NOFAIL supports for the buddy allocator; use kvmalloc()")
     return out
+
+
+def _in_atomic(why: list) -> bool:
+    """The problems WHY include the site's atomic context."""
+    return any(w.startswith(ATOMIC) for w in why)
 
 
 def _order(s):
@@ -60,12 +72,13 @@ def _order(s):
 
 
 def check(prog, catalog):
+    wrapper_calls = reported_wrapper_calls(prog, lambda r: _in_atomic(problems(r, prog.kernel)))
     for r in prog.sites:
-        why = problems(r, prog.kernel)
+        why = problems(r, prog.kernel, wrapper_calls)
         if not why:
             continue
         s = r.site
-        path = r.atomic or r.noreclaim or []
+        path = (r.atomic if _in_atomic(why) else None) or r.noreclaim or []
         low = through_field(path)  # --through-fields: the path guesses a member pointer's target
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,

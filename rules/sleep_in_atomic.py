@@ -4,7 +4,7 @@ from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
 
-from ._common import mask_text, size_text
+from ._common import at_reported_wrapper_call, mask_text, reported_wrapper_calls, size_text
 
 ID = "sleep-in-atomic"
 LEVEL = "error"
@@ -22,6 +22,8 @@ FULL = (
     "was entered and the calls down to the allocation (of the paths, the one with the fewest conditions "
     "gfplint could not decide). Below the atomic section, each path is reported once, at its first blocking "
     "allocation, as the kernel reports it: the allocations after that one on every path are the same bug. "
+    "A path that enters a wrapper through a call reported as the wrapper's allocation is reported at that "
+    "call only, not again at the allocation inside the wrapper. "
     "Sites whose mask is chosen at run time with an atomic "
     "alternative (in_interrupt() ? GFP_ATOMIC : GFP_KERNEL) are not reported."
 )
@@ -50,8 +52,9 @@ def sleeping(r) -> bool:
 
 
 def check(prog, catalog):
+    wrapper_calls = reported_wrapper_calls(prog, sleeping)
     for r in prog.sites:
-        if r.atomic is None or not sleeping(r):
+        if r.atomic is None or not sleeping(r) or at_reported_wrapper_call(r, wrapper_calls):
             continue
         s = r.site
         where = r.atomic[0]

@@ -275,3 +275,50 @@ def test_equality_tests_are_guards_and_their_negations_too():
     assert guards["obj_intr_pair_work"] == {"intr": {"in": [1, 3]}}
     assert guards["obj_intr_late_work"] == {"intr": {"in": [1]}}
     assert callgraph.open_conditions({"intr": {"not_in": [1]}}, {}) == ["intr is not 1"]
+
+
+def _two_tus(tmp_path, files: dict):
+    from gfplint.analysis import Inputs, analyse
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    inc = [str(FIXTURES / "include"), str(EXAMPLE_INCLUDE)]
+    return analyse(Inputs([str(tmp_path / n) for n in files], cwd=str(tmp_path), includes=inc))
+
+
+_WRAP_C = """\
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+void *blk_get(void);
+void *blk_get(void)
+{
+	return kmalloc(72, GFP_KERNEL);
+}
+void blk_here(spinlock_t *l, void **slot)
+{
+	spin_lock(l);
+	*slot = blk_get();
+	spin_unlock(l);
+}
+"""
+_USER_C = """\
+#include <linux/spinlock.h>
+void *blk_get(void);
+void blk_there(spinlock_t *l, void **slot)
+{
+	spin_lock(l);
+	*slot = blk_get();
+	spin_unlock(l);
+}
+"""
+
+
+def test_wrapper_allocation_reported_once_per_path(tmp_path):
+    # blk_here()'s call in wrap.c is a wrapper site: that path is reported at the call.  The call
+    # from user.c is not (another TU, no gfp_t argument): that path is reported inside blk_get(),
+    # with its own witness, not lost behind the one already reported
+    result = _two_tus(tmp_path, {"wrap.c": _WRAP_C, "user.c": _USER_C})
+    found = {(f.file, f.line): f for f in result.findings if f.rule == "sleep-in-atomic"}
+    assert set(found) == {("wrap.c", 6), ("wrap.c", 11)}
+    assert found[("wrap.c", 6)].path[0]["function"] == "blk_there"
+    assert found[("wrap.c", 11)].properties["local"] is True
