@@ -151,6 +151,7 @@ class FunctionFacts:
     calls: list[CallFacts] = field(default_factory=list)
     drops: list = field(default_factory=list)  # locks it unlocks without locking them: its caller's
     releases: list = field(default_factory=list)  # lock classes it returns with released (an unlock wrapper)
+    acquires: list = field(default_factory=list)  # lock classes it returns holding (a lock wrapper)
     sleeps_always: bool = False  # a call that always may sleep runs on every path to its return
     calls_always: list = field(default_factory=list)  # functions it calls on every path to its return
     param_writes: dict = field(default_factory=dict)  # pointer parameter -> fields it writes ("*": any)

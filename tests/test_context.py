@@ -322,3 +322,13 @@ def test_wrapper_allocation_reported_once_per_path(tmp_path):
     assert set(found) == {("wrap.c", 6), ("wrap.c", 11)}
     assert found[("wrap.c", 6)].path[0]["function"] == "blk_there"
     assert found[("wrap.c", 11)].properties["local"] is True
+
+
+def test_lock_wrappers_are_functions_that_return_holding_a_lock_they_took():
+    # obj_lock_all() takes o->lock on every path; a drop-and-retake helper (through spin_unlock()
+    # or an inline unlock) and a guard released at return are no lock wrappers
+    _, result = run_fixture("precision.c")
+    fns = result.program.functions
+    assert fns[("precision.c", "obj_lock_all")].acquires == ["spin"]
+    for name in ("obj_refill_relock", "objfs_drop_for_caller", "obj_lock_if_set", "obj_guarded_touch"):
+        assert fns[("precision.c", name)].acquires == [], name

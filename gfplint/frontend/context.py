@@ -98,6 +98,13 @@ class Classifier:
                 return ("exit", sec, self._key(call, args, sec.key), line, name, 0)
             if name in self.cat.sleeps:
                 return ("sleep", None, "", line, name, 0)
+        inline = self._inline_lock(call)
+        if inline is not None:  # a header inline that takes or drops a lock for its caller
+            return (inline[0], inline[1], "", self.ctx.where(call.location)[1], call.spelling, 0)
+        acquired = self.ctx.acquires.get(call.spelling)
+        if acquired:  # a lock wrapper of this TU: takes a lock of that class for its caller
+            return ("enter", _release_section(call.spelling, acquired[0]), "", self.ctx.where(call.location)[1],
+                    call.spelling, 0)
         released = self.ctx.releases.get(call.spelling)
         if released:  # an unlock wrapper of this TU: releases whichever lock of that class is held
             return ("exit", _release_section(call.spelling, released[0]), "", self.ctx.where(call.location)[1],
@@ -119,6 +126,58 @@ class Classifier:
                 return ("sleep", None, "", 0, name, 0)
         return ("call", None, names, 0, name, 0)
 
+    def _inline_lock(self, call):
+        """("enter"|"exit", Section) for a call to a header inline that leaves one atomic section
+        open for its caller (include/linux/sched/task.h task_lock(): spin_lock(&p->alloc_lock);
+        include/linux/mm.h pmd_lock()) or closes one (task_unlock()); None for any other call."""
+        ref = call.referenced
+        if ref is None or ref.kind != K.FUNCTION_DECL or not self.ctx.callee(ref)[2]:
+            return None
+        return self._inline_effect(ref, 0)
+
+    def _inline_effect(self, ref, depth: int):
+        memo = self.ctx.inline_locks
+        key = bytes(ref)
+        if key not in memo:
+            memo[key] = None  # recursion guard
+            memo[key] = self._net_section(straight_body(ref.get_definition()), depth)
+        return memo[key]
+
+    def _net_section(self, stmts, depth: int):
+        """The one atomic class straight-line STMTS leave opened or closed, by counting the enters
+        and exits of the calls that always run; None when none, several, or a trylock decides."""
+        if not stmts:
+            return None
+        net: dict = {}
+        last: dict = {}
+        for call in always_calls(stmts):
+            ev = self._lock_call(call, depth)
+            if ev == "decided at run time":
+                return None
+            if ev is not None:
+                net[ev[1].cls] = net.get(ev[1].cls, 0) + (1 if ev[0] == "enter" else -1)
+                last[(ev[0], ev[1].cls)] = ev
+        moved = [c for c, n in net.items() if n]
+        if len(moved) != 1 or abs(net[moved[0]]) != 1:
+            return None
+        return last.get(("enter" if net[moved[0]] > 0 else "exit", moved[0]))
+
+    def _lock_call(self, call, depth: int):
+        for name, _, _ in self.names(call):
+            sec = self.cat.enter.get(name)
+            if sec is not None:
+                if sec.conditional or sec.conditional_zero:
+                    return "decided at run time"
+                return None if sec.scope else ("enter", sec)
+            sec = self.cat.exit.get(name)
+            if sec is not None:
+                return None if sec.scope else ("exit", sec)
+        ref = call.referenced
+        if depth < MAX_INLINE_LOCK_DEPTH and ref is not None and ref.kind == K.FUNCTION_DECL \
+                and self.ctx.callee(ref)[2]:
+            return self._inline_effect(ref, depth + 1)
+        return None
+
     def condition(self, call):
         """(Section, key, line, api) for a conditional enter (trylock) used as an if condition."""
         for name, args, line in self.names(call):
@@ -126,6 +185,61 @@ class Classifier:
             if sec is not None and (sec.conditional or sec.conditional_zero):
                 return (sec, self._key(call, args, sec.key), line, name)
         return None
+
+
+MAX_INLINE_LOCK_DEPTH = 3  # header inlines followed inside a header inline (spin_lock -> raw_spin_lock)
+
+
+def straight_body(d) -> list | None:
+    """The statements of function definition D when its body is straight-line code (a `do { }
+    while (0)` macro body counts as its statements); None when it branches, loops or jumps."""
+    body = next((k for k in children(d) if k.kind == K.COMPOUND_STMT), None) if d is not None else None
+    if body is None:
+        return None
+    out: list = []
+    return out if _flatten(children(body), out) else None
+
+
+_STRAIGHT_STMTS = (K.RETURN_STMT, K.DECL_STMT, K.CALL_EXPR, K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR,
+                   K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR, K.NULL_STMT)
+
+
+def _flatten(stmts, out: list) -> bool:
+    for i, s in enumerate(stmts):
+        if s.kind == K.DO_STMT:
+            kids = children(s)
+            if len(kids) != 2 or evaluate_int(kids[1]) != 0 or kids[0].kind != K.COMPOUND_STMT \
+                    or not _flatten(children(kids[0]), out):
+                return False
+        elif s.kind == K.COMPOUND_STMT:
+            if not _flatten(children(s), out):
+                return False
+        elif s.kind in _STRAIGHT_STMTS:
+            out.append(s)
+        else:
+            return False
+        if s.kind == K.RETURN_STMT and i != len(stmts) - 1:
+            return False  # code after a return
+    return True
+
+
+def always_calls(stmts):
+    """The calls STMTS always make, in source order: not the arms of `?:`, the right operand of
+    `&&`/`||`, or the inside of a `({ })` statement expression."""
+    for s in stmts:
+        yield from _always_calls(s)
+
+
+def _always_calls(c):
+    if c.kind in (K.CONDITIONAL_OPERATOR, K.COMPOUND_STMT, K.StmtExpr):
+        return
+    kids = children(c)
+    if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR):
+        kids = kids[:1]
+    if c.kind == K.CALL_EXPR:
+        yield c
+    for k in kids:
+        yield from _always_calls(k)
 
 
 def _noreturn(call, ctx) -> bool:
@@ -200,6 +314,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     walk.sleeps_always = bool(at_exit and at_exit.slept)
     walk.calls_always = list(at_exit.called[-MAX_ALWAYS:]) if at_exit else []
     walk.releases = _releases(builder.nodes, clf, dropping, ins.get(0)) if dropping else []
+    walk.acquires = _acquires(ins.get(0)) if not dropping else []
     return calls, regs
 
 
@@ -224,6 +339,17 @@ def _before(st: cfg.State) -> list:
     """Functions called on every path before this point (the nearest MAX_BEFORE): the link knows
     which of them always sleep (kernfs_find_and_get_ns() takes a rwsem before anything else)."""
     return list(st.called[-MAX_BEFORE:])
+
+
+def _acquires(at_exit) -> list:
+    """Lock classes the function takes and still holds when it returns, on every path (`locked`
+    is a must-set; a guard released at its block's end is not held any more).  A helper that
+    drops its caller's lock and takes it again (no path keeps INHERITED) is not a lock: its
+    caller holds one lock before and after."""
+    if at_exit is None or cfg.INHERITED not in at_exit.held:
+        return []
+    return sorted({cls for cls, key in at_exit.locked
+                   if any(t.cls == cls and t.key == key and not t.scope and t.owner == 0 for t in at_exit.held)})
 
 
 def _releases(nodes, clf, dropping: frozenset, at_exit) -> list:

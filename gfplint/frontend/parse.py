@@ -143,6 +143,7 @@ class TUContext:
     context_catalog: ContextCatalog | None = None
     var_functions: dict = field(default_factory=dict)  # file-scope variable -> {field: function} (notifier blocks)
     releases: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns released
+    acquires: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns holding
     noreturn: dict = field(default_factory=dict)  # callee name -> declared __noreturn (CFG paths end there)
     function_decls: list = field(default_factory=list)  # every top-level FUNCTION_DECL cursor
     tu: ci.TranslationUnit | None = None
@@ -151,6 +152,7 @@ class TUContext:
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
     _inline_calls: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_calls()
+    inline_locks: dict = field(default_factory=dict)  # bytes of a header inline -> the section it opens/closes
     _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
     def callee(self, ref: ci.Cursor) -> tuple:
@@ -341,14 +343,17 @@ def _function_facts(fn: ci.Cursor, ctx: TUContext, tu: str) -> TUFacts:
 
 def _with_release_wrappers(done: dict, ctx: TUContext) -> None:
     """Functions of this TU that return having released their caller's lock (`/* drops
-    pi_state->pi_mutex.wait_lock */ wake_futex_pi()`) are unlocks for their callers: analyse the
-    callers again with calls to them as exits (kernel/futex/pi.c futex_unlock_pi())."""
+    pi_state->pi_mutex.wait_lock */ wake_futex_pi()`) are unlocks for their callers, and those
+    that return holding a lock they took on every path (a driver's `static void foo_lock(f) {
+    spin_lock_irqsave(&f->lock, f->flags); }`) are locks: analyse the callers again with calls to
+    them as exits and enters (kernel/futex/pi.c futex_unlock_pi())."""
     releases = {f.name: f.releases for _, one in done.values() for f in one.functions if f.releases}
-    if not releases:
+    acquires = {f.name: f.acquires for _, one in done.values() for f in one.functions if f.acquires}
+    if not releases and not acquires:
         return
-    ctx.releases = releases
+    ctx.releases, ctx.acquires = releases, acquires
     for key, (fn, one) in done.items():
-        if any(c.callee in releases for f in one.functions for c in f.calls):
+        if any(c.callee in releases or c.callee in acquires for f in one.functions for c in f.calls):
             done[key] = (fn, _function_facts(fn, ctx, one.tu))
 
 
@@ -390,6 +395,7 @@ class FunctionWalk:
     field_assignments: list = field(default_factory=list)  # (field, function, line, struct)
     drops: list = field(default_factory=list)
     releases: list = field(default_factory=list)  # lock classes of the caller it returns released
+    acquires: list = field(default_factory=list)  # lock classes it takes and returns holding, on every path
     sleeps_always: bool = False
     calls_always: list = field(default_factory=list)
     param_writes: dict = field(default_factory=dict)
@@ -582,6 +588,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     ff.calls, regs = analyse_function(fn, body, file, ctx, w, sites, site_calls, env, ctx.context_catalog)
     ff.drops = w.drops
     ff.releases = w.releases
+    ff.acquires = w.acquires
     ff.sleeps_always, ff.calls_always = w.sleeps_always, w.calls_always
     ff.param_writes, ff.param_passes = w.param_writes, w.param_passes
     facts.registrations += regs
