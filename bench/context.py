@@ -63,6 +63,10 @@ def main() -> int:
     print(f"atomic callbacks resolved to call-graph nodes {len(resolved)}  "
           f"functions whose atomic witness starts at a registration {len(from_regs)}")
     print(f"inferred wrappers {len(prog.wrappers)}  sites via wrappers {sum(1 for r in prog.sites if r.site.via)}")
+    helpers = _lock_helpers(prog, catalog)
+    print(f"lock wrappers (functions that return holding a lock) {sum(1 for f in prog.functions.values() if f.acquires)}  "
+          f"sections opened by a lock helper (inline or wrapper) at {sum(helpers.values())} sites and calls, "
+          f"{len(helpers)} helpers; most used: " + ", ".join(f"{k} {v}" for k, v in helpers.most_common(8)))
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items())))
     t3 = time.monotonic()
     wide = link(facts, catalog, pl.root, pl.kernel, through_fields=True)
@@ -79,10 +83,23 @@ def main() -> int:
     if a.json:
         Path(a.json).write_text(json.dumps({
             "wrappers": list(prog.wrappers.values()),
+            "lock_helpers": dict(helpers.most_common()),
             "findings": [finding_dict(f) for f in findings],
             "through_fields_findings": [finding_dict(f) for f in wide_findings if f.rule == "sleep-in-atomic"],
         }, indent=1))
     return 0
+
+
+def _lock_helpers(prog, catalog) -> Counter:
+    """Lock helper -> the sites and calls under a section it opened: held sections whose API is
+    not one of the context catalog's (a header inline or a lock wrapper of the TU)."""
+    from gfplint.context_catalog import load_context_catalog
+
+    cat = getattr(catalog, "context", None) or load_context_catalog()
+    known = set(cat.enter)
+    apis = [h[3] for f in prog.functions.values() for c in f.calls for h in c.held]
+    apis += [h[3] for r in prog.sites for h in r.site.held]
+    return Counter(a for a in apis if a not in known and not a.startswith("guard("))
 
 
 def _registration_step(st: dict) -> bool:

@@ -168,10 +168,10 @@ class Classifier:
             if sec is not None:
                 if sec.conditional or sec.conditional_zero:
                     return "decided at run time"
-                return None if sec.scope else ("enter", sec)
+                return _lock_object(("enter", sec))
             sec = self.cat.exit.get(name)
             if sec is not None:
-                return None if sec.scope else ("exit", sec)
+                return _lock_object(("exit", sec))
         ref = call.referenced
         if depth < MAX_INLINE_LOCK_DEPTH and ref is not None and ref.kind == K.FUNCTION_DECL \
                 and self.ctx.callee(ref)[2]:
@@ -185,6 +185,13 @@ class Classifier:
             if sec is not None and (sec.conditional or sec.conditional_zero):
                 return (sec, self._key(call, args, sec.key), line, name)
         return None
+
+
+def _lock_object(ev):
+    """EV when its section names a lock object (spin_lock(x)), not a scope or an unkeyed section
+    (preempt_disable(): an inline that leaves one open more often ends it in a way the catalog
+    does not know)."""
+    return ev if ev[1].key is not None and not ev[1].scope else None
 
 
 MAX_INLINE_LOCK_DEPTH = 3  # header inlines followed inside a header inline (spin_lock -> raw_spin_lock)
@@ -348,8 +355,10 @@ def _acquires(at_exit) -> list:
     caller holds one lock before and after."""
     if at_exit is None or cfg.INHERITED not in at_exit.held:
         return []
+    # only a lock object (spin_lock(&x->lock)): an unkeyed section (preempt_disable()) left open
+    # is more often an exit the catalog does not know (sched_preempt_enable_no_resched())
     return sorted({cls for cls, key in at_exit.locked
-                   if any(t.cls == cls and t.key == key and not t.scope and t.owner == 0 for t in at_exit.held)})
+                   if key and any(t.cls == cls and t.key == key and not t.scope and t.owner == 0 for t in at_exit.held)})
 
 
 def _releases(nodes, clf, dropping: frozenset, at_exit) -> list:
