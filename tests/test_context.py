@@ -331,5 +331,5 @@ def test_lock_wrappers_are_functions_that_return_holding_a_lock_they_took():
     fns = result.program.functions
     assert fns[("precision.c", "obj_lock_all")].acquires == ["spin"]
     for name in ("obj_refill_relock", "objfs_drop_for_caller", "obj_lock_if_set", "obj_guarded_touch",
-                 "obj_preempt_off"):
+                 "obj_preempt_off", "obj_lock_and_hand_over", "obj_lock_then_inline"):
         assert fns[("precision.c", name)].acquires == [], name

@@ -133,27 +133,52 @@ class Classifier:
         ref = call.referenced
         if ref is None or ref.kind != K.FUNCTION_DECL or not self.ctx.callee(ref)[2]:
             return None
-        return self._inline_effect(ref, 0)
+        ev = self._inline_effect(ref, 0)
+        return ev if ev != UNKNOWN else None
+
+    def may_unlock(self, call) -> bool:
+        """CALL may release a lock its caller holds without gfplint knowing: through a pointer, to
+        a function defined in no file of this TU, or to a header inline that makes such a call."""
+        ev = self.event(call)
+        if ev is not None and ev[0] != "call":
+            return False  # a lock, unlock or sleep gfplint knows
+        if _may_unlock(call, self.ctx):
+            return True
+        ref = call.referenced
+        return self.ctx.callee(ref)[2] and self._inline_effect(ref, 0) == UNKNOWN
 
     def _inline_effect(self, ref, depth: int):
         memo = self.ctx.inline_locks
         key = bytes(ref)
         if key not in memo:
             memo[key] = None  # recursion guard
-            memo[key] = self._net_section(straight_body(ref.get_definition()), depth)
+            d = ref.get_definition()
+            stmts = straight_body(d)
+            memo[key] = self._net_section(stmts, depth) if stmts is not None else self._branching(d, depth)
         return memo[key]
+
+    def _branching(self, d, depth: int):
+        """A header inline that branches: no effect if it makes no lock call and no call to a
+        function defined elsewhere, else UNKNOWN (pmd_trans_huge_lock() locks on one path)."""
+        body = [k for k in children(d) if k.kind == K.COMPOUND_STMT] if d is not None else []
+        for c in all_calls(body):
+            if self._lock_call(c, depth) is not None or _may_unlock(c, self.ctx):
+                return UNKNOWN
+        return None
 
     def _net_section(self, stmts, depth: int):
         """The one atomic class straight-line STMTS leave opened or closed, by counting the enters
         and exits of the calls that always run; None when none, several, or a trylock decides."""
         if not stmts:
             return None
+        if any(_may_unlock(c, self.ctx) and self._lock_call(c, depth) is None for c in all_calls(stmts)):
+            return UNKNOWN  # a function defined elsewhere may take or release the lock itself
         net: dict = {}
         last: dict = {}
         for call in always_calls(stmts):
             ev = self._lock_call(call, depth)
-            if ev == "decided at run time":
-                return None
+            if ev == UNKNOWN:
+                return UNKNOWN
             if ev is not None:
                 net[ev[1].cls] = net.get(ev[1].cls, 0) + (1 if ev[0] == "enter" else -1)
                 last[(ev[0], ev[1].cls)] = ev
@@ -167,7 +192,7 @@ class Classifier:
             sec = self.cat.enter.get(name)
             if sec is not None:
                 if sec.conditional or sec.conditional_zero:
-                    return "decided at run time"
+                    return UNKNOWN  # a trylock: held or not, by its result
                 return _lock_object(("enter", sec))
             sec = self.cat.exit.get(name)
             if sec is not None:
@@ -185,6 +210,9 @@ class Classifier:
             if sec is not None and (sec.conditional or sec.conditional_zero):
                 return (sec, self._key(call, args, sec.key), line, name)
         return None
+
+
+UNKNOWN = "unknown"  # a header inline whose lock effect its body alone does not tell
 
 
 def _lock_object(ev):
@@ -235,6 +263,14 @@ def always_calls(stmts):
     `&&`/`||`, or the inside of a `({ })` statement expression."""
     for s in stmts:
         yield from _always_calls(s)
+
+
+def all_calls(stmts):
+    """Every call in STMTS, run or not."""
+    for s in stmts:
+        for c in s.walk_preorder():
+            if c.kind == K.CALL_EXPR:
+                yield c
 
 
 def _always_calls(c):
@@ -322,6 +358,9 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     walk.calls_always = list(at_exit.called[-MAX_ALWAYS:]) if at_exit else []
     walk.releases = _releases(builder.nodes, clf, dropping, ins.get(0)) if dropping else []
     walk.acquires = _acquires(ins.get(0)) if not dropping else []
+    if walk.acquires and any(kind == "call" and clf.may_unlock(call) and _holds(states.get(call.hash, empty), walk.acquires)
+                             for node in builder.nodes for kind, call in node.events):
+        walk.acquires = []  # what it calls under the lock may release it (in another TU)
     return calls, regs
 
 
@@ -359,6 +398,19 @@ def _acquires(at_exit) -> list:
     # is more often an exit the catalog does not know (sched_preempt_enable_no_resched())
     return sorted({cls for cls, key in at_exit.locked
                    if key and any(t.cls == cls and t.key == key and not t.scope and t.owner == 0 for t in at_exit.held)})
+
+
+def _may_unlock(call, ctx) -> bool:
+    """CALL may release a lock its caller holds without gfplint knowing: a call through a pointer,
+    or to a function defined in no file of this TU (include/linux/writeback.h
+    wbc_attach_fdatawrite_inode(): spin_lock(&inode->i_lock), then wbc_attach_and_unlock_inode()
+    in fs/fs-writeback.c)."""
+    ref = call.referenced
+    return ref is None or ref.kind != K.FUNCTION_DECL or not ctx.callee(ref)[1]
+
+
+def _holds(st, classes: list) -> bool:
+    return any(t.cls in classes and t.key and not t.scope for t in st.held)
 
 
 def _releases(nodes, clf, dropping: frozenset, at_exit) -> list:
