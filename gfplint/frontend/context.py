@@ -235,8 +235,9 @@ def straight_body(d) -> list | None:
     return out if _flatten(children(body), out) else None
 
 
-_STRAIGHT_STMTS = (K.RETURN_STMT, K.DECL_STMT, K.CALL_EXPR, K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR,
-                   K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR, K.NULL_STMT)
+# statements that neither branch nor jump (also parse.inline_calls()' leading statements)
+STRAIGHT_STMTS = (K.RETURN_STMT, K.DECL_STMT, K.CALL_EXPR, K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR,
+                  K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.VAR_DECL, K.UNARY_OPERATOR, K.NULL_STMT)
 
 
 def _flatten(stmts, out: list) -> bool:
@@ -249,7 +250,7 @@ def _flatten(stmts, out: list) -> bool:
         elif s.kind == K.COMPOUND_STMT:
             if not _flatten(children(s), out):
                 return False
-        elif s.kind in _STRAIGHT_STMTS:
+        elif s.kind in STRAIGHT_STMTS:
             out.append(s)
         else:
             return False

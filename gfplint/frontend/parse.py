@@ -22,7 +22,7 @@ from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
 from .fields import Writes
-from .context import analyse_function, file_scope_registrations, struct_of_field
+from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
 
@@ -473,8 +473,7 @@ def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> Non
             w.registration_uses.append((name, sc[1], line, col))
 
 
-_STRAIGHT = (K.RETURN_STMT, K.DECL_STMT, K.CALL_EXPR, K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR,
-             K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.VAR_DECL, K.UNARY_OPERATOR)
+_STRAIGHT = STRAIGHT_STMTS
 MAX_INLINE_DEPTH = 3
 
 
