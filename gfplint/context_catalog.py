@@ -47,6 +47,7 @@ class ContextCatalog:
     user_entry_prefixes: tuple = ()
     boot_entries: tuple = ()  # run under GFP_BOOT_MASK: their atomic sections cannot make allocations sleep
     sleeps: frozenset = frozenset()  # calls that always may sleep (mutex_lock, might_sleep, msleep, ...)
+    lock_neutral: frozenset = frozenset()  # functions defined elsewhere that never release their caller's lock
 
     def fingerprint(self) -> str:
         """The catalog's content as a stable string (cache keys): sets sorted, so that the value does
@@ -95,6 +96,7 @@ def _merge(cat: ContextCatalog, doc: dict, where: str) -> None:
     cat.user_entry_prefixes = cat.user_entry_prefixes + _names(doc, "user_entry_prefixes", where)
     cat.boot_entries = cat.boot_entries + _names(doc, "boot_entries", where)
     cat.sleeps = cat.sleeps | frozenset(_names(doc, "sleeps", where))
+    cat.lock_neutral = cat.lock_neutral | frozenset(_names(doc, "lock_neutral", where))
 
 
 def _names(doc: dict, key: str, where: str) -> tuple:

@@ -117,6 +117,7 @@ def test_bad_context_catalog_is_a_one_line_error(tmp_path):
                            ('{"registrations": [{"names": ["f"], "arg": 0, "context": "softirq"}]}',
                             "context must be one of"),
                            ('{"ops_fields": [{"fields": "open", "context": "user"}]}', "must be a list of strings"),
+                           ('{"lock_neutral": "kfree"}', "'lock_neutral' must be a list of strings"),
                            ("{", "cannot read context catalog")):
         bad = tmp_path / "ctx.json"
         bad.write_text(text)
@@ -124,6 +125,22 @@ def test_bad_context_catalog_is_a_one_line_error(tmp_path):
                                         str(FIXTURES / "fields.c")])
         assert res.exit_code == 2, (text, res.output)
         assert fragment in res.output and "Traceback" not in res.output, (text, res.output)
+
+
+def test_lock_neutral_functions_come_from_the_catalog(tmp_path):
+    """A helper that calls, with its lock held, a function defined elsewhere is no lock for its
+    callers (that function may release the lock), unless the catalog's lock_neutral list, which a
+    user can extend, says the function never does."""
+    def locked(result):
+        return {f.line for f in result.findings if f.rule == "sleep-in-atomic"
+                and f.function == "objfs_after_lock_then_complain"}
+
+    _, default = run_fixture("precision.c")
+    assert locked(default) == set()
+    cat = tmp_path / "ctx.json"
+    cat.write_text(json.dumps({"lock_neutral": ["objfs_complain"]}))
+    _, extended = run_fixture("precision.c", context_catalog=str(cat))
+    assert len(locked(extended)) == 1
 
 
 def test_context_catalog_is_part_of_the_cache_key(tmp_path):

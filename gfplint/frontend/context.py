@@ -142,10 +142,24 @@ class Classifier:
         ev = self.event(call)
         if ev is not None and ev[0] != "call":
             return False  # a lock, unlock or sleep gfplint knows
-        if _may_unlock(call, self.ctx):
+        if self._external(call):
             return True
         ref = call.referenced
         return self.ctx.callee(ref)[2] and self._inline_effect(ref, 0) == UNKNOWN
+
+    def _external(self, call) -> bool:
+        """_may_unlock(), less the functions known never to release their caller's lock: the
+        catalog's lock_neutral list (frees, printk, string helpers, the checks CONFIG_LIST_HARDENED
+        and FORTIFY_SOURCE call on failure) and the allocators (mm/vmalloc.c
+        preload_this_cpu_lock() calls kmem_cache_free() with the lock held)."""
+        if not _may_unlock(call, self.ctx):
+            return False
+        ref = call.referenced
+        if ref is None or ref.kind != K.FUNCTION_DECL:
+            return True  # through a pointer
+        name = call.spelling
+        return not (name in self.cat.lock_neutral or name.startswith("__builtin_")
+                    or self.ctx.catalog.lookup(name) is not None)
 
     def _inline_effect(self, ref, depth: int):
         memo = self.ctx.inline_locks
@@ -162,7 +176,7 @@ class Classifier:
         function defined elsewhere, else UNKNOWN (pmd_trans_huge_lock() locks on one path)."""
         body = [k for k in children(d) if k.kind == K.COMPOUND_STMT] if d is not None else []
         for c in all_calls(body):
-            if self._lock_call(c, depth) is not None or _may_unlock(c, self.ctx):
+            if self._lock_call(c, depth) is not None or self._external(c):
                 return UNKNOWN
         return None
 
@@ -171,15 +185,18 @@ class Classifier:
         and exits of the calls that always run; None when none, several, or a trylock decides."""
         if not stmts:
             return None
-        if any(_may_unlock(c, self.ctx) and self._lock_call(c, depth) is None for c in all_calls(stmts)):
-            return UNKNOWN  # a function defined elsewhere may take or release the lock itself
         net: dict = {}
         last: dict = {}
-        for call in always_calls(stmts):
-            ev = self._lock_call(call, depth)
-            if ev == UNKNOWN:
+        for stmt in stmts:
+            effects = [self._lock_call(call, depth) for call in always_calls([stmt])]
+            known = [ev for ev in effects if ev is not None and ev != UNKNOWN]
+            if (net or known) and (UNKNOWN in effects or any(
+                    self._external(c) and self._lock_call(c, depth) is None for c in all_calls([stmt]))):
+                # at or after a lock call, a function defined elsewhere (or an inline that branches
+                # around one) may take or release the lock itself; before it, it cannot matter
+                # (include/linux/hugetlb.h huge_pte_lock(): huge_pte_lockptr() branches, then spin_lock())
                 return UNKNOWN
-            if ev is not None:
+            for ev in known:
                 net[ev[1].cls] = net.get(ev[1].cls, 0) + (1 if ev[0] == "enter" else -1)
                 last[(ev[0], ev[1].cls)] = ev
         moved = [c for c, n in net.items() if n]
