@@ -41,3 +41,55 @@ def test_sample_counts_precision_over_decided_findings(tmp_path):
     (tmp_path / "v.json").write_text(json.dumps(verdicts))
     out = _run("sample_findings.py", tmp_path / "r.json", "--verdicts", tmp_path / "v.json")
     assert "all findings: 3 findings, FALSE POSITIVE 1, TRUE 1, UNCONFIRMED 1; precision (TRUE / decided) 50%" in out
+
+
+def _migrate(file, line, gfp="GFP_ATOMIC"):
+    return {"rule": "migrate", "file": file, "line": line, "column": 1, "function": "f", "message": "m",
+            "properties": {"gfp": gfp, "api": "kmalloc"}}
+
+
+def test_seeded_recall_seeds_restores_and_scores(tmp_path):
+    """bench/seeded_recall.py: GFP_ATOMIC sites become GFP_KERNEL and back, byte for byte, and recall
+    counts only the sites the reading says really run in atomic context."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    src = "int a(void)\n{\n\tp = kmalloc(8, GFP_ATOMIC);\n\tq = kmalloc(8, GFP_ATOMIC | __GFP_NOWARN);\n" \
+          "\tr = kzalloc(8, GFP_ATOMIC);\n\ts = x ? GFP_ATOMIC : GFP_ATOMIC;\n}\n"
+    (tree / "a.c").write_text(src)
+    report = {"findings": [_migrate("a.c", 3), _migrate("a.c", 4, "GFP_ATOMIC|__GFP_NOWARN"), _migrate("a.c", 5),
+                           _migrate("a.c", 6), _migrate("a.c", 3)]}
+    (tmp_path / "r.json").write_text(json.dumps(report))
+    sites = tmp_path / "sites.json"
+    out = _run("seeded_recall.py", "sample", tmp_path / "r.json", "-p", tree, "-n", 5, "-o", sites)
+    # line 4's mask is not exactly GFP_ATOMIC, line 6 has two, line 3 is listed twice
+    assert "2 of 2 GFP_ATOMIC sites" in out
+    assert [s["line"] for s in json.loads(sites.read_text())] == [3, 5]
+
+    _run("seeded_recall.py", "mutate", sites, "-p", tree)
+    seeded = (tree / "a.c").read_text().splitlines()
+    assert seeded[2] == "\tp = kmalloc(8, GFP_KERNEL);" and seeded[4] == "\tr = kzalloc(8, GFP_KERNEL);"
+    assert "GFP_ATOMIC | __GFP_NOWARN" in seeded[3]
+    _run("seeded_recall.py", "mutate", sites, "-p", tree)  # idempotent
+    _run("seeded_recall.py", "restore", sites, "-p", tree)
+    assert (tree / "a.c").read_text() == src
+
+    after = {"findings": [{**_finding("a.c", 3, "irq"), "function": "a"}]}
+    (tmp_path / "seeded.json").write_text(json.dumps(after))
+    truth = {"a.c:3": {"verdict": "ATOMIC"}, "a.c:5": {"verdict": "NOT ATOMIC"}}
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    out = _run("seeded_recall.py", "score", sites, tmp_path / "seeded.json", "--truth", tmp_path / "truth.json")
+    assert "recall on really atomic seeded sites: 1/1 = 100%" in out
+    assert "NOT ATOMIC: 1 sites: missed 1" in out
+
+
+def test_seeded_recall_refuses_a_changed_line(tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.c").write_text("p = kmalloc(8, GFP_ATOMIC);\n")
+    sites = tmp_path / "sites.json"
+    sites.write_text(json.dumps([{"file": "a.c", "line": 1, "function": "f", "api": "kmalloc",
+                                  "text": "p = kmalloc(16, GFP_ATOMIC);"}]))
+    proc = subprocess.run([sys.executable, str(BENCH / "seeded_recall.py"), "mutate", str(sites), "-p", str(tree)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "not the sampled one" in proc.stderr
+    assert (tree / "a.c").read_text() == "p = kmalloc(8, GFP_ATOMIC);\n"
