@@ -150,15 +150,17 @@ class Classifier:
     def _external(self, call) -> bool:
         """_may_unlock(), less the functions known never to release their caller's lock: the
         catalog's lock_neutral list (frees, printk, string helpers, the checks CONFIG_LIST_HARDENED
-        and FORTIFY_SOURCE call on failure) and the allocators (mm/vmalloc.c
-        preload_this_cpu_lock() calls kmem_cache_free() with the lock held)."""
+        and FORTIFY_SOURCE call on failure, the size-check stubs of percpu macros), builtins,
+        BUILD_BUG_ON()'s stubs and the allocators (mm/vmalloc.c preload_this_cpu_lock() calls
+        kmem_cache_free() with the lock held, and this_cpu_try_cmpxchg() expands to a call of
+        __bad_size_call_parameter() in a switch arm that is never taken)."""
         if not _may_unlock(call, self.ctx):
             return False
         ref = call.referenced
         if ref is None or ref.kind != K.FUNCTION_DECL:
             return True  # through a pointer
         name = call.spelling
-        return not (name in self.cat.lock_neutral or name.startswith("__builtin_")
+        return not (name in self.cat.lock_neutral or name.startswith(_NEVER_CALLED)
                     or self.ctx.catalog.lookup(name) is not None)
 
     def _inline_effect(self, ref, depth: int):
@@ -230,6 +232,9 @@ class Classifier:
 
 
 UNKNOWN = "unknown"  # a header inline whose lock effect its body alone does not tell
+# compiler builtins, and the error stubs of include/linux/compiler_types.h compiletime_assert()
+# (BUILD_BUG_ON()): never a call that releases a lock
+_NEVER_CALLED = ("__builtin_", "__compiletime_assert_")
 
 
 def _lock_object(ev):
