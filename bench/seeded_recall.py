@@ -21,6 +21,7 @@ source line has exactly one GFP_ATOMIC.  TRUTH.json maps "file:line" to {"verdic
 `score` lists seeded sites that share a function.
 """
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -41,8 +42,11 @@ def sample(a) -> int:
         if key in seen or _atomics(tree / f["file"], f["line"]) != 1:
             continue
         seen.add(key)
+        text = _line(tree / f["file"], f["line"])
+        # the line itself is kernel source: keep where the mask is and digests, not the text
         pool.append({"file": f["file"], "line": f["line"], "function": f["function"],
-                     "api": f["properties"].get("api"), "text": _line(tree / f["file"], f["line"])})
+                     "api": f["properties"].get("api"), "offset": ATOMIC.search(text).start(),
+                     "sha1": _digest(text), "seeded_sha1": _digest(seeded(text, ATOMIC.search(text).start()))})
     picked = pool if len(pool) <= a.n else random.Random(a.seed).sample(pool, a.n)
     picked.sort(key=lambda s: (s["file"], s["line"]))
     Path(a.output).write_text(json.dumps(picked, indent=1) + "\n")
@@ -72,27 +76,35 @@ def restore(a) -> int:
 
 def _edit(a, seed: bool) -> int:
     """Rewrite each site's line in place.  A line already in the wanted state is left alone; a
-    line that is neither the sampled text nor its seeded form (the tree changed) is an error, and
+    line that is neither the sampled one nor its seeded form (the tree changed) is an error, and
     then nothing is written."""
     tree = Path(a.tree)
     sites = json.loads(Path(a.sites).read_text())
     files: dict = {}
     for s in sites:
         lines = files.setdefault(s["file"], (tree / s["file"]).read_text(errors="surrogateescape").split("\n"))
-        i = s["line"] - 1
-        before, after = (s["text"], seeded(s["text"])) if seed else (seeded(s["text"]), s["text"])
-        if i >= len(lines) or lines[i] not in (before, after):
+        i, at = s["line"] - 1, s["offset"]
+        text = lines[i] if i < len(lines) else ""
+        digest = _digest(text)
+        want, have = ("seeded_sha1", "sha1") if seed else ("sha1", "seeded_sha1")
+        if digest == s[want]:
+            continue
+        if digest != s[have]:
             print(f"{s['file']}:{s['line']}: the line is not the sampled one any more", file=sys.stderr)
             return 1
-        lines[i] = after
+        lines[i] = seeded(text, at) if seed else text[:at] + "GFP_ATOMIC" + text[at + len("GFP_KERNEL"):]
     for name, lines in files.items():
         (tree / name).write_text("\n".join(lines), errors="surrogateescape")
     print(f"{'seeded' if seed else 'restored'} {len(sites)} sites in {len(files)} files")
     return 0
 
 
-def seeded(text: str) -> str:
-    return ATOMIC.sub("GFP_KERNEL", text)
+def seeded(text: str, at: int) -> str:
+    return text[:at] + "GFP_KERNEL" + text[at + len("GFP_ATOMIC"):]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def score(a) -> int:

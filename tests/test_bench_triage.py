@@ -64,6 +64,7 @@ def test_seeded_recall_seeds_restores_and_scores(tmp_path):
     # line 4's mask is not exactly GFP_ATOMIC, line 6 has two, line 3 is listed twice
     assert "2 of 2 GFP_ATOMIC sites" in out
     assert [s["line"] for s in json.loads(sites.read_text())] == [3, 5]
+    assert "kmalloc(" not in sites.read_text()  # digests of the kernel's lines, not the lines
 
     _run("seeded_recall.py", "mutate", sites, "-p", tree)
     seeded = (tree / "a.c").read_text().splitlines()
@@ -87,8 +88,8 @@ def test_seeded_recall_refuses_a_changed_line(tmp_path):
     tree.mkdir()
     (tree / "a.c").write_text("p = kmalloc(8, GFP_ATOMIC);\n")
     sites = tmp_path / "sites.json"
-    sites.write_text(json.dumps([{"file": "a.c", "line": 1, "function": "f", "api": "kmalloc",
-                                  "text": "p = kmalloc(16, GFP_ATOMIC);"}]))
+    sites.write_text(json.dumps([{"file": "a.c", "line": 1, "function": "f", "api": "kmalloc", "offset": 16,
+                                  "sha1": "0" * 40, "seeded_sha1": "1" * 40}]))
     proc = subprocess.run([sys.executable, str(BENCH / "seeded_recall.py"), "mutate", str(sites), "-p", str(tree)],
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "not the sampled one" in proc.stderr
