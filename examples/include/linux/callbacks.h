@@ -62,7 +62,24 @@ struct sk_buff;
 struct net_device_ops {
 	int (*ndo_open)(struct net_device *dev);
 	int (*ndo_start_xmit)(struct sk_buff *skb, struct net_device *dev);
+	void (*ndo_set_rx_mode)(struct net_device *dev);
+	void (*ndo_tx_timeout)(struct net_device *dev, unsigned int txqueue);
 };
+int register_netevent_notifier(struct notifier_block *nb);
+int register_switchdev_notifier(struct notifier_block *nb);
+struct urb;
+typedef void (*usb_complete_t)(struct urb *);
+struct urb { usb_complete_t complete; void *context; };
+struct usb_device;
+void usb_fill_bulk_urb(struct urb *urb, struct usb_device *dev, unsigned int pipe, void *buf, int len,
+		       usb_complete_t complete_fn, void *context);
+void usb_fill_int_urb(struct urb *urb, struct usb_device *dev, unsigned int pipe, void *buf, int len,
+		      usb_complete_t complete_fn, void *context, int interval);
+void usb_fill_control_urb(struct urb *urb, struct usb_device *dev, unsigned int pipe, unsigned char *setup,
+			  void *buf, int len, usb_complete_t complete_fn, void *context);
+struct Scsi_Host;
+struct scsi_cmnd;
+struct scsi_host_template { int (*queuecommand)(struct Scsi_Host *shost, struct scsi_cmnd *cmd); };
 struct file;
 struct file_operations {
 	long (*unlocked_ioctl)(struct file *f, unsigned int cmd, unsigned long arg);
