@@ -7,7 +7,7 @@ wherever the site really runs in atomic context; whether it does is decided by r
 (TRUTH.json), not by gfplint.  Recall is the share of the really atomic seeded sites that gfplint
 then reports.
 
-    bench/seeded_recall.py sample CONTEXT.json -p TREE [-n 30] [--seed 1] -o SITES.json
+    bench/seeded_recall.py sample CONTEXT.json -p TREE [-n 30] [--seed 1] [--exclude OLD.json] -o SITES.json
     bench/seeded_recall.py mutate SITES.json -p TREE       # GFP_ATOMIC -> GFP_KERNEL on each line
     bench/seeded_recall.py restore SITES.json -p TREE      # put the lines back
     bench/seeded_recall.py score SITES.json SEEDED.json [--truth TRUTH.json]
@@ -37,6 +37,8 @@ def sample(a) -> int:
     found = [f for f in json.loads(Path(a.report).read_text())["findings"]
              if f["rule"] == "migrate" and (f.get("properties") or {}).get("gfp") == "GFP_ATOMIC"]
     seen, pool = set(), []
+    for other in a.exclude or []:  # sites of an earlier sample: a second sample is a fresh one
+        seen |= {(s["file"], s["line"]) for s in json.loads(Path(other).read_text())}
     for f in found:
         key = (f["file"], f["line"])
         if key in seen or _atomics(tree / f["file"], f["line"]) != 1:
@@ -151,6 +153,7 @@ def main() -> int:
     p.add_argument("-n", type=int, default=30)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--exclude", action="append", help="SITES.json of an earlier sample (repeatable)")
     for name in ("mutate", "restore"):
         p = sub.add_parser(name)
         p.add_argument("sites")
