@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import clang.cindex as ci
 
+from . import clangutil as cu
 from .clangutil import children
 
 K = ci.CursorKind
@@ -91,7 +92,7 @@ class Builder:
         if handler is not None:
             return handler(self, c, nxt)
         calls = calls_in(c)
-        if any(self.noreturn(call) for _, call in calls):
+        if any(self.noreturn(call) for call in unconditional_calls(c)):
             return self.new(calls, [])  # do_task_dead(), panic(): the path ends here
         return self.new(calls, [(nxt, None)])
 
@@ -260,6 +261,32 @@ def calls_in(c) -> list:
             visit(ch)
         if x._kind_id == _CALL_EXPR:
             out.append(("call", x))
+
+    visit(c)
+    return out
+
+
+def unconditional_calls(c) -> list:
+    """The calls that run whenever C runs.  Not the arms of `?:`, the right operand of `&&`/`||`,
+    or what an if, switch or loop inside a `({ })` statement expression guards:
+    include/asm-generic/rwonce.h READ_ONCE() is `({ compiletime_assert_rwonce_type(x); ... })`, and
+    include/linux/compiler_types.h compiletime_assert() calls a __noreturn stub under an `if` that
+    is never true.  Only such a call may end the path (panic(), do_task_dead())."""
+    out = []
+
+    def visit(x):
+        kids = children(x)
+        k = x.kind
+        if k in (K.IF_STMT, K.SWITCH_STMT, K.CONDITIONAL_OPERATOR):
+            kids = kids[:1]  # the condition runs, an arm may not
+        elif k in (K.WHILE_STMT, K.FOR_STMT):
+            kids = []
+        elif k == K.BINARY_OPERATOR and cu.binary_operator(x) in (cu.BINARY_LAND, cu.BINARY_LOR):
+            kids = kids[:1]
+        for ch in kids:
+            visit(ch)
+        if x._kind_id == _CALL_EXPR:
+            out.append(x)
 
     visit(c)
     return out
