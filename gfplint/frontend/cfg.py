@@ -354,7 +354,10 @@ INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the c
 
 def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) -> State:
     same = [t for t in state.held if t.cls == section.cls]
-    keyed = [t for t in same if t.key == key] if key else []
+    # a lock of this class whose object gfplint could not read (taken inside a macro that names
+    # it by a parameter: include/linux/wait.h wait_event_lock_irq() retakes the caller's lock) may
+    # be the one released here
+    keyed = [t for t in same if t.key == key or not t.key] if key else []
     drop = set(keyed or same)
     if not section.scope and (not same or (key and key in dropping)):
         # unlocking a lock it never took (or a lock it unlocks somewhere without taking it):
