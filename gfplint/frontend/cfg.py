@@ -36,6 +36,7 @@ class Token:
     owner: int = 0  # guard: the block whose end releases it
     scope: bool = False
     under: frozenset = frozenset()  # (condition, truth) the path had tested when it entered
+    unread: bool = False  # a lock API whose lock argument gfplint could not read (not a helper)
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,8 @@ def _assume(state: State, cond: str, truth: bool) -> State | None:
 def _enter(state: State, section, key: str, line: int, api: str, owner: int) -> State:
     if len(state.held) >= MAX_TOKENS:
         return state  # INHERITED and the first sections are kept; the rest is not tracked
-    tok = Token(section.cls, key, line, api, owner, section.scope, state.assumed)
+    unread = not key and section.key is not None and api == section.name
+    tok = Token(section.cls, key, line, api, owner, section.scope, state.assumed, unread)
     must = state.must | {section.cls} if section.scope else state.must
     locked = state.locked if section.scope else state.locked | {(section.cls, key)}
     return State(state.held | {tok}, must, locked, state.slept, state.called, state.assumed, state.drop_tests)
@@ -354,10 +356,10 @@ INHERITED = Token("inherited", "", 0, "caller")  # whatever atomic section the c
 
 def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) -> State:
     same = [t for t in state.held if t.cls == section.cls]
-    # a lock of this class whose object gfplint could not read (taken inside a macro that names
+    # a lock taken by a lock API whose argument gfplint could not read (inside a macro that names
     # it by a parameter: include/linux/wait.h wait_event_lock_irq() retakes the caller's lock) may
-    # be the one released here
-    keyed = [t for t in same if t.key == key or not t.key] if key else []
+    # be the one released here; a lock a helper took for its caller (task_lock()) is not
+    keyed = [t for t in same if t.key == key or t.unread] if key else []
     drop = set(keyed or same)
     if not section.scope and (not same or (key and key in dropping)):
         # unlocking a lock it never took (or a lock it unlocks somewhere without taking it):
