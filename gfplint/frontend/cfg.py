@@ -359,8 +359,8 @@ def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) ->
     # a lock taken by a lock API whose argument gfplint could not read (inside a macro that names
     # it by a parameter: include/linux/wait.h wait_event_lock_irq() retakes the caller's lock) may
     # be the one released here; a lock a helper took for its caller (task_lock()) is not
-    keyed = [t for t in same if t.key == key or t.unread] if key else []
-    drop = set(keyed or same)
+    keyed = [t for t in same if t.key == key] if key else []
+    drop = set(keyed + [t for t in same if t.unread]) if keyed else set(same)
     if not section.scope and (not same or (key and key in dropping)):
         # unlocking a lock it never took (or a lock it unlocks somewhere without taking it):
         # the caller's lock is dropped here
