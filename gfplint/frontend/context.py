@@ -289,11 +289,10 @@ def always_calls(stmts):
 
 
 def all_calls(stmts):
-    """Every call in STMTS, run or not."""
+    """Every call in STMTS, run or not (cfg.calls_in(), over the memoized children())."""
     for s in stmts:
-        for c in s.walk_preorder():
-            if c.kind == K.CALL_EXPR:
-                yield c
+        for _, c in cfg.calls_in(s):
+            yield c
 
 
 def _always_calls(c):
