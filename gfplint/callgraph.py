@@ -82,9 +82,14 @@ def open_conditions(guards: dict, consts: dict) -> list:
 def conditional(st: dict, conditions: list) -> dict:
     """Step ST, noting the CONDITIONS under which it happens (text and JSON `conditions`)."""
     if conditions:
-        st["what"] += ", only if " + " && ".join(conditions)
+        st["what"] += ", only if " + " && ".join(_grouped(c) for c in conditions)
         st["conditions"] = conditions
     return st
+
+
+def _grouped(cond: str) -> str:
+    """COND as an operand of `&&`: parenthesized when it has a lower-precedence operator."""
+    return f"({cond})" if ("||" in cond or "?" in cond) and not (cond.startswith("(") and cond.endswith(")")) else cond
 
 
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)
@@ -418,7 +423,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             sources.append((callee, consts, [
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
                 conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
-                            open_conditions(c.guards, {})),
+                            open_conditions(c.guards, {}) + c.conds),
             ], c.result is None))
     # a function whose result some call uses may be a wrapper, and those calls its allocation sites
     # (program._wrapper_sites), reported there: for it, a witness that enters by another call is kept too
@@ -456,7 +461,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                                                    and (callee, state_key(cc)) not in ctx.atomic_plain):
                 continue
             p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
-                                     open_conditions(c.guards, consts))]
+                                     open_conditions(c.guards, consts) + c.conds)]
             heapq.heappush(heap, (witness_cost(p2), next(seq), callee, cc, p2, plain))
     ctx.atomic_states = states
     ctx.atomic = {n: lst[0][1] for n, lst in states.items()}

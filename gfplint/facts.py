@@ -59,6 +59,7 @@ class Site:
     slept: bool = False  # a call that always may sleep (mutex_lock, might_sleep) runs before it on every path
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
     guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
+    conds: list = field(default_factory=list)  # other conditions for it to run, as written (innermost last)
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
 
@@ -89,6 +90,7 @@ class CallFacts:
     pass_fields: dict = field(default_factory=dict)  # index (str) passing a pointer parameter on -> [callee, index] of earlier calls given it
     arg_clobbers: dict = field(default_factory=dict)  # index (str) passing `p->f` -> [callee, index] of earlier calls given p
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
+    conds: list = field(default_factory=list)  # other conditions for this call to run, as written (innermost last)
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)

@@ -196,7 +196,8 @@ def _atomic_witness(s: Site, node, ctx, g, wrapper_calls=frozenset()) -> tuple:
     if s.held:
         cls, key, line, api = s.held[0]
         return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here"),
-                callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held")], {}
+                callgraph.conditional(callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held"),
+                                      s.conds)], {}
     if node is None or node not in ctx.atomic:
         return None, {}
     if not s.inherits or s.slept or callgraph.slept_before(g, s.file, s.before, ctx.sleeping):
@@ -211,7 +212,7 @@ def _atomic_witness(s: Site, node, ctx, g, wrapper_calls=frozenset()) -> tuple:
         if _enters_at(path, s.function) in wrapper_calls:  # that path is reported at the call
             path = ctx.atomic_plain.get((node, callgraph.state_key(consts)), path)
         here = callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")
-        return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts))], consts
+        return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts) + s.conds)], consts
     return None, {}
 
 
@@ -346,7 +347,7 @@ def _derived(inner: Site, fn: FunctionFacts, call, kernel: str, catalog: Catalog
                 call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
                 used_unchecked_line=r.used_unchecked_line, error_path=r.error_path, held=list(call.held),
                 scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), inherits=call.inherits,
-                slept=call.slept, before=list(call.before), guards=dict(call.guards), via=fn.name,
+                slept=call.slept, before=list(call.before), guards=dict(call.guards), conds=list(call.conds), via=fn.name,
                 inner_api=inner.inner_api or inner.api, retried=inner.retried)
     if inner.gfp_params and inner.gfp_params[0] in fn.params:
         arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))

@@ -19,8 +19,9 @@ FULL = (
     "runs in interrupt or softirq context (timers, tasklets, NAPI poll, hard irq handlers, RCU callbacks), "
     "sleeping is a bug: 'BUG: sleeping function called from invalid context' with CONFIG_DEBUG_ATOMIC_SLEEP, "
     "a deadlock or scheduling while atomic without it. The witness path shows where the atomic section "
-    "was entered and the calls down to the allocation (of the paths, the one with the fewest conditions "
-    "gfplint could not decide). Below the atomic section, each path is reported once, at its first blocking "
+    "was entered and the calls down to the allocation, each step with the conditions, as written, under "
+    "which it runs (of the paths, the one with the fewest conditions left to check; the `conditions` "
+    "property counts them). Below the atomic section, each path is reported once, at its first blocking "
     "allocation, as the kernel reports it: the allocations after that one on every path are the same bug. "
     "A path that enters a wrapper through a call reported as the wrapper's allocation is reported at that "
     "call only, not again at the allocation inside the wrapper. "
@@ -69,9 +70,16 @@ def check(prog, catalog):
             f"{s.api}() of {size_text(s)} with {mask_text(r, prog.kernel, r.atomic_masks)} may sleep in direct "
             f"reclaim, but {how}",
             {"verdict": r.verdict, "flags": s.masks, "api": s.api, "local": local, "hops": _hops(r.atomic),
+             "conditions": _conditions(r.atomic),
              "confidence": "low" if low else "high"},
             path=r.atomic, api=s.api, call=s.call,
         )
+
+
+def _conditions(path: list) -> int:
+    """Conditions, as written, the reader must check for the witness path to run (the fewer, the
+    likelier it is feasible: each is a state the analysis does not know)."""
+    return sum(len(st.get("conditions", ())) for st in path)
 
 
 def _hops(path: list) -> int:

@@ -34,6 +34,35 @@ def test_witness_steps_name_the_conditions_the_analysis_could_not_decide():
     assert all("conditions" not in s for s in f.path[:-1])
 
 
+def test_witness_steps_name_every_condition_as_written():
+    # not only parameter tests the analysis could decide: a field tested before allocating on
+    # first use, early returns, the else side, && and ?:, a case label of a switch on a global
+    _, result = run_fixture("conditions.c")
+    by_fn = {f.function: f for f in result.findings if f.rule == "sleep-in-atomic"}
+    assert by_fn["cnd_stats_dump"].path[-1]["conditions"] == ["!c->stats"]
+    assert by_fn["cnd_stats_dump"].path[-1]["what"] == "kmalloc() called here, only if !c->stats"
+    fill = by_fn["cnd_fill"].path
+    assert fill[-2]["conditions"] == ["c->mode is one of 3", "n > 1"]
+    assert fill[-1]["conditions"] == ["!c->ready", "!(n > 8)"]
+    assert by_fn["cnd_state_switch"].path[-1]["conditions"] == ["cnd_state == 5"]
+    assert by_fn["cnd_pick"].path[-1]["conditions"] == ["!c->mode"]
+
+
+def test_witness_with_fewest_conditions_is_shown():
+    # cnd_leaf() is called under the lock both `if (c->mode == 2)` and always: the reader gets
+    # the path with nothing to check
+    _, result = run_fixture("conditions.c")
+    f = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "cnd_leaf"][0]
+    assert f.path[0]["function"] == "cnd_leaf_always"
+    assert f.properties["conditions"] == 0 and all("conditions" not in s for s in f.path)
+
+
+def test_conditions_from_macro_bodies_and_constants_are_not_listed():
+    _, result = run_fixture("conditions.c")
+    f = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "cnd_macro"][0]
+    assert all("conditions" not in s for s in f.path)
+
+
 def test_a_null_argument_decides_the_condition():
     # free_deferred(o, NULL) passes !head == 1 to bulk_add()'s `if (can_alloc)`: the witness has
     # nothing left for the reader to check (mm/slab_common.c add_ptr_to_bulk_krc_lock())

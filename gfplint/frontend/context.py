@@ -348,8 +348,10 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     tests = _guard_statements(walk, pset, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
+    texts: dict = {}  # condition hash -> text, shared by the calls under it
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
+        site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
         st = states.get(call.hash, empty)
         site.held = _token_list(st, scope=False)
         site.inherits = _inherits(st)
@@ -363,6 +365,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         cf = _call_facts(call, anc, st, ctx, env, file, fn)
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
+            cf.conds = branch_conditions(call, anc, tests, ctx, texts)
             cf.arg_params = _arg_params(call, pset)
             if cf.arg_params:
                 cf.pass_fields = _pass_fields(call, cf.arg_params, pset)
@@ -1031,3 +1034,121 @@ def _case_values(body, inner, child) -> list | None:
         if st.kind in (K.BREAK_STMT, K.RETURN_STMT, K.GOTO_STMT) or (labels and node.kind in (K.BREAK_STMT, K.RETURN_STMT)):
             values = []
     return None
+
+
+# ------------------------------------------------------------ branch conditions
+
+MAX_CONDS = 4  # enclosing conditions kept per call, the innermost ones
+MAX_COND_TEXT = 96
+_EXITS = (K.RETURN_STMT, K.GOTO_STMT, K.BREAK_STMT, K.CONTINUE_STMT)
+_SIMPLE = re.compile(r"[\w.\[\]]+(?:->[\w.\[\]]+)*")  # a variable or field: `!x` needs no parentheses
+_LIKELY = re.compile(r"(?:un)?likely\((.*)\)")
+
+
+def branch_conditions(call, anc: list, skip: set, ctx, memo: dict) -> list:
+    """The conditions, as written, under which CALL runs in its function: an enclosing `if`
+    branch (`!(c)` on the else side), an earlier `if (c) return/goto/break/continue;` in an
+    enclosing block (`!(c)`), a `case` label (`x == A`), the arm of `c ? a : b`, the right
+    operand of `&&`/`||`.  The statements in SKIP test a parameter: param_guards() has them,
+    with values callers can decide.  A reader checks these to see whether the witness path can
+    run; the witness with the fewest of them is shown (callgraph.witness_cost()).  Conditions
+    written inside a macro's body (wait_event(), min()) and constant ones (IS_ENABLED()) are
+    left out."""
+    out: list = []
+    chain = list(anc) + [call]
+    switch = None  # the innermost enclosing switch's value as written, None when skipped or unreadable
+    for i in range(len(chain) - 1):
+        a, child = chain[i], chain[i + 1]
+        if a.kind == K.SWITCH_STMT:
+            kids = children(a)
+            switch = (_cond_text(kids[0], ctx, memo) if kids and a.hash not in skip and len(kids) > 1
+                      and _in_file(kids[0], kids[1], ctx) else None)
+            continue
+        if a.hash in skip:
+            continue
+        if a.kind == K.CASE_STMT:
+            out += _case(a, child, switch, ctx, memo)
+        else:
+            out += _conditions_at(a, child, skip, ctx, memo)
+    return out[-MAX_CONDS:]
+
+
+def _case(label, child, switch: str | None, ctx, memo: dict) -> list:
+    kids = children(label)
+    if switch is None or not kids or child == kids[0] or not _in_file(kids[0], child, ctx):
+        return []
+    value = _cond_text(kids[0], ctx, memo)
+    return [f"{switch} == {value}"] if value else []
+
+
+def _conditions_at(a, child, skip: set, ctx, memo: dict) -> list:
+    """The conditions node A puts on its CHILD, the next node on the way to the call."""
+    k = a.kind
+    kids = children(a) if k in (K.IF_STMT, K.CONDITIONAL_OPERATOR, K.BINARY_OPERATOR) else []
+    if k == K.IF_STMT and len(kids) > 1 and child in kids[1:3]:
+        return _written(kids[0], kids[1], ctx, memo, negate=child != kids[1])
+    if k == K.CONDITIONAL_OPERATOR and len(kids) == 3 and child != kids[0]:
+        return _written(kids[0], kids[1], ctx, memo, negate=child == kids[2])
+    if k == K.BINARY_OPERATOR and len(kids) == 2 and child == kids[1]:
+        op = cu.binary_operator(a)
+        if op in (cu.BINARY_LAND, cu.BINARY_LOR):
+            return _written(kids[0], kids[1], ctx, memo, negate=op == cu.BINARY_LOR)
+    if k == K.COMPOUND_STMT:
+        return _early_exits(a, child, skip, ctx, memo)
+    return []
+
+
+def _early_exits(block, child, skip: set, ctx, memo: dict) -> list:
+    """`!(c)` for each `if (c) return;` (goto, break, continue) before CHILD in BLOCK."""
+    out = []
+    for stmt in children(block):
+        if stmt == child:
+            break
+        if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
+            out = []  # a switch body: another case's early exit is not on this path
+        if stmt.kind != K.IF_STMT or stmt.hash in skip:
+            continue
+        kids = children(stmt)
+        if len(kids) == 2 and (kids[1].kind in _EXITS or _terminates(kids[1])):
+            out += _written(kids[0], kids[1], ctx, memo, negate=True)
+    return out
+
+
+def _in_file(cond, after, ctx) -> bool:
+    """COND is written in the file, before AFTER: not in a macro's body, where libclang maps
+    every token to the macro's name (wait_event()'s loop, min()'s `?:`)."""
+    a, b = ctx.extent(cond), ctx.extent(after)
+    return a is not None and b is not None and a[0] == b[0] and a[1] < a[2] <= b[1]
+
+
+def _written(cond, after, ctx, memo: dict, negate: bool) -> list:
+    """[COND as written, negated when NEGATE], or [] for a constant condition or one in a macro body."""
+    if not _in_file(cond, after, ctx) or cfg.constant_condition(cond) is not None:
+        return []
+    text = _cond_text(cond, ctx, memo)
+    if not text:
+        return []
+    m = _LIKELY.fullmatch(text)
+    if m and _balanced(m.group(1)):
+        text = m.group(1)
+    if negate:
+        text = (text[1:].strip() if text.startswith("!") and cfg.is_not(_bare(cond))
+                else f"!{text}" if _SIMPLE.fullmatch(text) else f"!({text})")
+    return [text if len(text) <= MAX_COND_TEXT else text[:MAX_COND_TEXT - 3] + "..."]
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _cond_text(c, ctx, memo: dict) -> str | None:
+    key = c.hash
+    if key not in memo:
+        text = ctx.text(c)
+        memo[key] = " ".join(text.split()) if text else None
+    return memo[key]
