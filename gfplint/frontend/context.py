@@ -1041,7 +1041,7 @@ def _case_values(body, inner, child) -> list | None:
 MAX_CONDS = 4  # enclosing conditions kept per call, the innermost ones
 MAX_COND_TEXT = 96
 _EXITS = (K.RETURN_STMT, K.GOTO_STMT, K.BREAK_STMT, K.CONTINUE_STMT)
-_SIMPLE = re.compile(r"[\w.\[\]]+(?:->[\w.\[\]]+)*")  # a variable or field: `!x` needs no parentheses
+_POSTFIX = re.compile(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*")
 _LIKELY = re.compile(r"(?:un)?likely\((.*)\)")
 
 
@@ -1133,8 +1133,24 @@ def _written(cond, after, ctx, memo: dict, negate: bool) -> list:
         text = m.group(1)
     if negate:
         text = (text[1:].strip() if text.startswith("!") and cfg.is_not(_bare(cond))
-                else f"!{text}" if _SIMPLE.fullmatch(text) else f"!({text})")
+                else f"!{text}" if _postfix(text) else f"!({text})")
     return [text if len(text) <= MAX_COND_TEXT else text[:MAX_COND_TEXT - 3] + "..."]
+
+
+def _postfix(text: str) -> bool:
+    """TEXT is a variable, field, call or subscript (`p->f`, `f(x)`, `a[i].b`): `!` binds looser
+    than those, so `!TEXT` needs no parentheses."""
+    depth, outer = 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0:
+            outer.append(ch)
+    return depth == 0 and _POSTFIX.fullmatch("".join(outer)) is not None
 
 
 def _balanced(text: str) -> bool:
