@@ -740,7 +740,7 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
             if isinstance(idx, int):
                 cands = [args[idx]] if -len(args) <= idx < len(args) else []
             elif idx == "notifier":  # &my_nb, where `struct notifier_block my_nb = { .notifier_call = f }`
-                cands = [ctx.var_functions.get(a.strip().lstrip("&").strip(), {}).get("notifier_call") for a in args]
+                cands = [_notifier_call(a, walk, ctx) for a in args]
             else:
                 cands = args  # "fn": whichever argument names a function
             for a in cands:
@@ -748,12 +748,27 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
                 if target and (target, reg.context, line) not in seen:
                     seen.add((target, reg.context, line))
                     out.append(Registration(target, reg.context, name, reg.why, ctx.rel(file), line, fn.spelling))
-    for field, target, line, struct in walk.field_assignments:
+    for field, target, line, struct, _ in walk.field_assignments:
         for ops in cat.ops_fields:
             if field in ops["fields"] and ops.get("struct", struct) == struct and target in ctx.function_names:
                 out.append(Registration(target, ops["context"], f".{field} =", ops["why"], ctx.rel(file), line,
                                         fn.spelling))
     return out
+
+
+def _notifier_call(arg: str, walk, ctx) -> str | None:
+    """The function a notifier_block argument calls: `&my_nb` of a static object initialized with
+    `.notifier_call = f`, or a block in a structure or behind a pointer whose notifier_call the
+    registering function sets first (`priv->nb.notifier_call = f; register_...(&priv->nb)`,
+    drivers/net/ethernet/mellanox/mlx5/core/esw/bridge.c; `nb->notifier_call = f; register_...(nb)`)."""
+    obj = normalize(arg).lstrip("&")
+    hit = ctx.var_functions.get(obj, {}).get("notifier_call")
+    if hit:
+        return hit
+    for field, target, _, _, base in walk.field_assignments:
+        if field == "notifier_call" and base is not None and base.lstrip("&") == obj:
+            return target
+    return None
 
 
 def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> tuple:

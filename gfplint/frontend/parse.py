@@ -392,7 +392,7 @@ class FunctionWalk:
     other_calls: list = field(default_factory=list)  # (call cursor, ancestors): call-graph edges
     guard_owners: dict = field(default_factory=dict)  # guard constructor call hash -> block hash
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
-    field_assignments: list = field(default_factory=list)  # (field, function, line, struct)
+    field_assignments: list = field(default_factory=list)  # (field, function, line, struct, object as written)
     drops: list = field(default_factory=list)
     releases: list = field(default_factory=list)  # lock classes of the caller it returns released
     acquires: list = field(default_factory=list)  # lock classes it takes and returns holding, on every path
@@ -529,8 +529,10 @@ def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
     while rhs.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(children(rhs)) == 1:
         rhs = next(iter(children(rhs)))
     if rhs.kind == K.DECL_REF_EXPR and rhs.referenced is not None and rhs.referenced.kind == K.FUNCTION_DECL:
+        owner = children(kids[0])
+        base = ctx.text(owner[0]) if owner else None  # `priv->nb` of priv->nb.notifier_call
         w.field_assignments.append((kids[0].spelling, rhs.spelling, ctx.where(c.location)[1],
-                                    struct_of_field(kids[0].referenced)))
+                                    struct_of_field(kids[0].referenced), normalize(base) if base else None))
 
 
 def operator(c: ci.Cursor, ctx: TUContext) -> str | None:
@@ -592,7 +594,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     ff.param_writes, ff.param_passes = w.param_writes, w.param_passes
     facts.registrations += regs
     facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
-                              for field, target, line, struct in w.field_assignments if struct]
+                              for field, target, line, struct, _ in w.field_assignments if struct]
     _labels(body, ff, ctx)
     _gotos(w, ff, sites, branches, ctx)
     for call, anc in w.cache_creates:
