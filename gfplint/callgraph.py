@@ -246,6 +246,40 @@ def _resolve(name: str, file: str, by_name: dict) -> list:
     return [node] if node is not None else []
 
 
+def wrapped_registrations(g: nx.MultiDiGraph) -> list:
+    """Registrations through registration wrappers: a function that passes its parameter to
+    request_irq(), netif_napi_add(), timer_setup()... (FunctionFacts.registers) registers what each
+    caller passes there (drivers/net/ethernet/google/gve/gve_main.c gve_add_napi()).  A caller that
+    passes its own parameter on is a wrapper too (a least fixed point over the callers)."""
+    from .facts import Registration
+
+    registers = {n: [tuple(r) for r in d["facts"].registers] for n, d in g.nodes(data=True) if d["facts"].registers}
+    work = deque(registers)
+    out, seen = [], set()
+    while work:
+        n = work.popleft()
+        wrapper = g.nodes[n]["facts"].name
+        for caller, _, data in g.in_edges(n, data=True):
+            c, fn = data["call"], g.nodes[caller]["facts"]
+            for idx, context, api, why, line in list(registers.get(n, ())):
+                api_at = f"{wrapper}() -> {api}"
+                target = c.func_args.get(str(idx))
+                if target is not None:
+                    key = (target, context, data["file"], c.line)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(Registration(target, context, api_at, why, data["file"], c.line, fn.name))
+                    continue
+                passed = c.arg_params.get(str(idx))
+                if passed in fn.params:  # the caller's own parameter, passed on as it is
+                    entry = (fn.params.index(passed), context, api_at, why, c.line)
+                    mine = registers.setdefault(caller, [])
+                    if all(e[:2] != entry[:2] for e in mine):
+                        mine.append(entry)
+                        work.append(caller)
+    return out
+
+
 def node_for(g: nx.MultiDiGraph, file: str, name: str) -> str | None:
     if f"{file}::{name}" in g:
         return f"{file}::{name}"

@@ -94,6 +94,7 @@ class CallFacts:
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
+    func_args: dict = field(default_factory=dict)  # parameter index (str) -> function named there (`&f`, `f`)
 
 
 @dataclass
@@ -158,6 +159,7 @@ class FunctionFacts:
     calls_always: list = field(default_factory=list)  # functions it calls on every path to its return
     param_writes: dict = field(default_factory=dict)  # pointer parameter -> fields it writes ("*": any)
     param_passes: dict = field(default_factory=dict)  # pointer parameter -> [callee ("*": unknown), index] it is given to
+    registers: list = field(default_factory=list)  # [parameter index, context, api, why, line]: it registers what callers pass there
 
 
 @dataclass

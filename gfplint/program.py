@@ -126,6 +126,7 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     if user_prefixes is None:
         user_prefixes = cat.user_entry_prefixes
     g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
+    prog.registrations += callgraph.wrapped_registrations(g)
     prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries)
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
     for s in sites:

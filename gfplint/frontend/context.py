@@ -499,6 +499,9 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     args = list(call.get_arguments())
 
     for i, a in enumerate(args):
+        target = _decl_ref(a)  # a function passed by name: registration wrappers register it
+        if target is not None:
+            cf.func_args[str(i)] = target
         if _literal(a):
             v = fields.constant(a)  # NULL too: clang evaluates no pointer to an integer
             if v is not None:
@@ -734,6 +737,7 @@ def _function_ref(text: str | None, known: set) -> str | None:
 
 def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
     out, seen = [], set()
+    params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
     for name, args, line, col in walk.registration_uses:
         for reg in cat.registrations.get(name, []):
             idx = reg.arg
@@ -748,12 +752,24 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
                 if target and (target, reg.context, line) not in seen:
                     seen.add((target, reg.context, line))
                     out.append(Registration(target, reg.context, name, reg.why, ctx.rel(file), line, fn.spelling))
+                elif idx != "notifier" and _param_ref(a, params) is not None:
+                    # a registration wrapper (gve_add_napi(priv, i, gve_napi_poll)): what its callers pass
+                    # there is registered (callgraph.wrapped_registrations())
+                    walk.registers.append([_param_ref(a, params), reg.context, name, reg.why, line])
     for field, target, line, struct, _ in walk.field_assignments:
         for ops in cat.ops_fields:
             if field in ops["fields"] and ops.get("struct", struct) == struct and target in ctx.function_names:
                 out.append(Registration(target, ops["context"], f".{field} =", ops["why"], ctx.rel(file), line,
                                         fn.spelling))
     return out
+
+
+def _param_ref(text: str | None, params: list) -> int | None:
+    """The index of the parameter TEXT names (`poll`, `&fn`, `(irq_handler_t)handler`), else None."""
+    if not text:
+        return None
+    t = re.sub(r"^\(\s*[\w\s*]+\)\s*", "", text.strip()).lstrip("&").strip()
+    return params.index(t) if t in params else None
 
 
 def _notifier_call(arg: str, walk, ctx) -> str | None:

@@ -393,6 +393,7 @@ class FunctionWalk:
     guard_owners: dict = field(default_factory=dict)  # guard constructor call hash -> block hash
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
     field_assignments: list = field(default_factory=list)  # (field, function, line, struct, object as written)
+    registers: list = field(default_factory=list)  # registrations of a parameter (FunctionFacts.registers)
     drops: list = field(default_factory=list)
     releases: list = field(default_factory=list)  # lock classes of the caller it returns released
     acquires: list = field(default_factory=list)  # lock classes it takes and returns holding, on every path
@@ -592,6 +593,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     ff.acquires = w.acquires
     ff.sleeps_always, ff.calls_always = w.sleeps_always, w.calls_always
     ff.param_writes, ff.param_passes = w.param_writes, w.param_passes
+    ff.registers = w.registers
     facts.registrations += regs
     facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
                               for field, target, line, struct, _ in w.field_assignments if struct]
