@@ -2,13 +2,15 @@
 """Print N findings of one rule, sampled with a fixed seed, with their witness paths, for hand triage.
 
     bench/sample_findings.py CONTEXT.json [--rule sleep-in-atomic] [--key findings] [-n 20] [--seed 1]
-                             [--verdicts TRIAGE.json]
+                             [--verdicts TRIAGE.json [--by PROPERTY]]
 
 CONTEXT.json is bench/context.py --json output (or any gfplint JSON report with "findings").
 When there are at most N findings, all of them are printed, in report order.
 TRIAGE.json maps "file:line:first function of the witness" to {"verdict": "TRUE" | "FALSE POSITIVE"
 | "UNCONFIRMED", ...} (hand triage, e.g. bench/triage-debian-6.12.json): each sampled finding is
 printed with its verdict, and the precision of the sample and of all findings is summed up.
+--by PROPERTY also sums up all findings per value of that finding property (`conditions`,
+`hops`, `local`), to see whether it separates true findings from false ones.
 """
 import argparse
 import json
@@ -26,6 +28,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--verdicts", help="hand triage: file:line:entry -> {verdict}")
+    ap.add_argument("--by", help="with --verdicts: precision per value of this finding property")
     a = ap.parse_args()
     verdicts = json.loads(Path(a.verdicts).read_text()) if a.verdicts else None
     found = [f for f in json.loads(Path(a.report).read_text())[a.key] if f["rule"] == a.rule]
@@ -41,6 +44,12 @@ def main() -> int:
         print()
         _precision("sample", picked, verdicts)
         _precision("all findings", found, verdicts)
+        if a.by:
+            groups: dict = {}
+            for f in found:
+                groups.setdefault(f.get("properties", {}).get(a.by), []).append(f)
+            for value in sorted(groups, key=lambda v: (v is None, str(v).zfill(6))):
+                _precision(f"{a.by}={value}", groups[value], verdicts)
     return 0
 
 

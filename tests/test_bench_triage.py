@@ -43,6 +43,19 @@ def test_sample_counts_precision_over_decided_findings(tmp_path):
     assert "all findings: 3 findings, FALSE POSITIVE 1, TRUE 1, UNCONFIRMED 1; precision (TRUE / decided) 50%" in out
 
 
+def test_sample_splits_precision_by_a_finding_property(tmp_path):
+    found = [_finding("a.c", 1, "x"), _finding("b.c", 2, "x"), _finding("c.c", 3, "x")]
+    for f, n in zip(found, (0, 2, 2)):
+        f["properties"] = {"conditions": n}
+    verdicts = {"a.c:1:x": {"verdict": "TRUE"}, "b.c:2:x": {"verdict": "FALSE POSITIVE"},
+                "c.c:3:x": {"verdict": "TRUE"}}
+    (tmp_path / "r.json").write_text(json.dumps({"findings": found}))
+    (tmp_path / "v.json").write_text(json.dumps(verdicts))
+    out = _run("sample_findings.py", tmp_path / "r.json", "--verdicts", tmp_path / "v.json", "--by", "conditions")
+    assert "conditions=0: 1 findings, TRUE 1; precision (TRUE / decided) 100%" in out
+    assert "conditions=2: 2 findings, FALSE POSITIVE 1, TRUE 1; precision (TRUE / decided) 50%" in out
+
+
 def _migrate(file, line, gfp="GFP_ATOMIC"):
     return {"rule": "migrate", "file": file, "line": line, "column": 1, "function": "f", "message": "m",
             "properties": {"gfp": gfp, "api": "kmalloc"}}
