@@ -302,7 +302,27 @@ _NOT_CONSTANT = (K.CALL_EXPR, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.ARRAY_SUBSCR
 def constant_condition(cond) -> bool | None:
     """The truth of a condition made only of literals and operators (IS_ENABLED(), sizeof
     comparisons, `0`), else None.  Enumerators count as constants; any variable, field or call
-    (even one clang could fold) does not: a run-time value must keep both branches."""
+    (even one clang could fold) does not: a run-time value must keep both branches.  `&&`, `||`
+    and `!` fold when the constant operands decide them: `!IS_ENABLED(CONFIG_X) || !p` is true
+    when CONFIG_X is off, whatever p is (drivers/scsi/lpfc/lpfc_scsi.c lpfc_is_command_vm_io())."""
+    c = cond
+    while c.kind in (K.PAREN_EXPR, K.UNEXPOSED_EXPR) and len(children(c)) == 1:
+        c = children(c)[0]
+    if c.kind == K.BINARY_OPERATOR and len(children(c)) == 2:
+        op = cu.binary_operator(c)
+        if op in (cu.BINARY_LAND, cu.BINARY_LOR):
+            a, b = (constant_condition(k) for k in children(c))
+            decisive = op == cu.BINARY_LOR  # the operand value that decides the whole: true for ||, false for &&
+            if a is decisive or b is decisive:
+                return decisive
+            return (not decisive) if a is not None and b is not None else None
+    if is_not(c):
+        v = constant_condition(children(c)[0])
+        return None if v is None else not v
+    return _literal_condition(cond)
+
+
+def _literal_condition(cond) -> bool | None:
     stack, n = [cond], 0
     while stack:
         c = stack.pop()
