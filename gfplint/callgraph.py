@@ -88,8 +88,14 @@ def conditional(st: dict, conditions: list) -> dict:
 
 
 def _grouped(cond: str) -> str:
-    """COND as an operand of `&&`: parenthesized when it has a lower-precedence operator."""
-    return f"({cond})" if ("||" in cond or "?" in cond) and not (cond.startswith("(") and cond.endswith(")")) else cond
+    """COND as an operand of `&&`: parenthesized when it has a lower-precedence operator outside
+    parentheses (`a || b`, `c ? x : y`; not `!(a || b)` nor `(a || b)`)."""
+    depth, outside = 0, []
+    for ch in cond:
+        depth += (ch in "([") - (ch in ")]")
+        outside.append(ch if depth == 0 and ch not in ")]" else " ")
+    top = "".join(outside)
+    return f"({cond})" if "||" in top or "?" in top else cond
 
 
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)

@@ -63,6 +63,12 @@ def test_conditions_from_macro_bodies_and_constants_are_not_listed():
     assert all("conditions" not in s for s in f.path)
 
 
+def test_conditions_join_with_parentheses_only_where_precedence_needs_them():
+    st = callgraph.conditional(callgraph.step("f.c", 1, "f", "kmalloc() called here"),
+                               ["a || b", "!(c || d)", "(e) || (g)", "h(i || j)", "k ? l : m"])
+    assert st["what"] == "kmalloc() called here, only if (a || b) && !(c || d) && ((e) || (g)) && h(i || j) && (k ? l : m)"
+
+
 def test_a_null_argument_decides_the_condition():
     # free_deferred(o, NULL) passes !head == 1 to bulk_add()'s `if (can_alloc)`: the witness has
     # nothing left for the reader to check (mm/slab_common.c add_ptr_to_bulk_krc_lock())

@@ -727,12 +727,18 @@ def _result_of(call, anc, callee, ctx, fn, file) -> Site:
 # ------------------------------------------------------------ registrations
 
 
-def _function_ref(text: str | None, known: set) -> str | None:
+def _named(text: str | None) -> str | None:
+    """The name an argument written as `f`, `&f` or `(irq_handler_t)f` refers to, else None."""
     if not text:
         return None
     t = re.sub(r"^\(\s*[\w\s*]+\)\s*", "", text.strip())  # a cast
     t = t.lstrip("&").strip()
-    return t if re.fullmatch(r"[A-Za-z_]\w*", t) and t in known else None
+    return t if re.fullmatch(r"[A-Za-z_]\w*", t) else None
+
+
+def _function_ref(text: str | None, known: set) -> str | None:
+    t = _named(text)
+    return t if t in known else None
 
 
 def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
@@ -752,10 +758,10 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
                 if target and (target, reg.context, line) not in seen:
                     seen.add((target, reg.context, line))
                     out.append(Registration(target, reg.context, name, reg.why, ctx.rel(file), line, fn.spelling))
-                elif idx != "notifier" and _param_ref(a, params) is not None:
+                elif idx != "notifier" and (param := _param_ref(a, params)) is not None:
                     # a registration wrapper (gve_add_napi(priv, i, gve_napi_poll)): what its callers pass
                     # there is registered (callgraph.wrapped_registrations())
-                    walk.registers.append([_param_ref(a, params), reg.context, name, reg.why, line])
+                    walk.registers.append([param, reg.context, name, reg.why, line])
     for field, target, line, struct, _ in walk.field_assignments:
         for ops in cat.ops_fields:
             if field in ops["fields"] and ops.get("struct", struct) == struct and target in ctx.function_names:
@@ -766,9 +772,7 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
 
 def _param_ref(text: str | None, params: list) -> int | None:
     """The index of the parameter TEXT names (`poll`, `&fn`, `(irq_handler_t)handler`), else None."""
-    if not text:
-        return None
-    t = re.sub(r"^\(\s*[\w\s*]+\)\s*", "", text.strip()).lstrip("&").strip()
+    t = _named(text)
     return params.index(t) if t in params else None
 
 
