@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .frontend.ctext import and_operand
+
 MUST_SCOPES = ("nofs", "noio", "pin")
 
 
@@ -82,20 +84,9 @@ def open_conditions(guards: dict, consts: dict) -> list:
 def conditional(st: dict, conditions: list) -> dict:
     """Step ST, noting the CONDITIONS under which it happens (text and JSON `conditions`)."""
     if conditions:
-        st["what"] += ", only if " + " && ".join(_grouped(c) for c in conditions)
+        st["what"] += ", only if " + " && ".join(and_operand(c) for c in conditions)
         st["conditions"] = conditions
     return st
-
-
-def _grouped(cond: str) -> str:
-    """COND as an operand of `&&`: parenthesized when it has a lower-precedence operator outside
-    parentheses (`a || b`, `c ? x : y`; not `!(a || b)` nor `(a || b)`)."""
-    depth, outside = 0, []
-    for ch in cond:
-        depth += (ch in "([") - (ch in ")]")
-        outside.append(ch if depth == 0 and ch not in ")]" else " ")
-    top = "".join(outside)
-    return f"({cond})" if "||" in top or "?" in top else cond
 
 
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)

@@ -43,9 +43,11 @@ def test_witness_steps_name_every_condition_as_written():
     assert by_fn["cnd_stats_dump"].path[-1]["what"] == "kmalloc() called here, only if !c->stats"
     fill = by_fn["cnd_fill"].path
     assert fill[-2]["conditions"] == ["c->mode is one of 3", "n > 1"]
-    assert fill[-1]["conditions"] == ["!c->ready", "!(n > 8)"]
+    assert fill[-1]["conditions"] == ["!c->ready", "n <= 8"]
     assert by_fn["cnd_state_switch"].path[-1]["conditions"] == ["cnd_state == 5"]
     assert by_fn["cnd_pick"].path[-1]["conditions"] == ["!c->mode"]
+    assert by_fn["cnd_demorgan"].path[-1]["conditions"] == ["cnd_global && cnd_global->mode <= 3",
+                                                            "cnd_global->buf"]
 
 
 def test_witness_with_fewest_conditions_is_shown():

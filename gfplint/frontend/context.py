@@ -16,7 +16,7 @@ from . import cfg, fields
 from . import clangutil as cu
 from .fields import Params
 from .clangutil import children, evaluate_int
-from .ctext import GfpEnv, Unresolved, eval_gfp, normalize, split_call
+from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, split_call
 
 K = ci.CursorKind
 _GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
@@ -1164,12 +1164,59 @@ def _written(cond, after, ctx, memo: dict, negate: bool) -> list:
     if not text:
         return []
     m = _LIKELY.fullmatch(text)
-    if m and _balanced(m.group(1)):
+    likely = bool(m and _balanced(m.group(1)))
+    if likely:  # the operand of likely() is a macro argument: its own extent is not reliable
         text = m.group(1)
     if negate:
-        text = (text[1:].strip() if text.startswith("!") and cfg.is_not(_bare(cond))
-                else f"!{text}" if _postfix(text) else f"!({text})")
+        text = (None if likely else _negation(cond, ctx, memo)) or _not(text)
     return [text if len(text) <= MAX_COND_TEXT else text[:MAX_COND_TEXT - 3] + "..."]
+
+
+# CXBinaryOperatorKind comparisons (clang-c/Index.h) and the operator of their negation
+_NEGATED_COMPARISON = {11: ">=", 12: "<=", 13: ">", 14: "<", cu.BINARY_EQ: "!=", cu.BINARY_NE: "=="}
+
+
+def _negation(cond, ctx, memo: dict, depth: int = 0) -> str | None:
+    """COND negated the way a reader writes it: `!x` -> `x`, `a != b` -> `a == b`, `n > 8` ->
+    `n <= 8`, `a || b` -> `!a && !b` (De Morgan); None when only `!(...)` will do."""
+    c = _bare(cond)
+    if cfg.is_not(c):
+        return _part(children(c)[0], c, ctx, memo)
+    if c.kind != K.BINARY_OPERATOR or len(children(c)) != 2 or depth > 2:
+        return None
+    op = cu.binary_operator(c)
+    a, b = children(c)
+    ta, tb = _part(a, c, ctx, memo), _part(b, c, ctx, memo)
+    if ta is None or tb is None:
+        return None
+    if op == cu.BINARY_LOR:
+        na = _negation(a, ctx, memo, depth + 1) or _not(ta)
+        nb = _negation(b, ctx, memo, depth + 1) or _not(tb)
+        return f"{and_operand(na)} && {and_operand(nb)}"
+    if op in _NEGATED_COMPARISON:
+        return f"{ta} {_NEGATED_COMPARISON[op]} {tb}"
+    return None
+
+
+def _part(node, whole, ctx, memo: dict) -> str | None:
+    """NODE's text when it is written inside WHOLE's text and is not all of it (a token from a
+    macro's body or argument maps to the macro's name, which would make both the same)."""
+    a, w = ctx.extent(node), ctx.extent(whole)
+    if a is None or w is None or a[0] != w[0] or not (w[1] <= a[1] < a[2] <= w[2]) or a[1:3] == w[1:3]:
+        return None
+    return _cond_text(node, ctx, memo)
+
+
+def _not(text: str | None) -> str | None:
+    """`!TEXT`, written the short way: `!x` -> `x`, `!(a && b)` -> `a && b`, `p->f` -> `!p->f`."""
+    if not text:
+        return None
+    rest = text[1:].strip() if text.startswith("!") else None
+    if rest and _postfix(rest):
+        return rest
+    if rest and rest.startswith("(") and _balanced(rest[1:-1]) and rest.endswith(")"):
+        return rest[1:-1]
+    return f"!{text}" if _postfix(text) else f"!({text})"
 
 
 def _postfix(text: str) -> bool:

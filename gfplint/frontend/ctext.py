@@ -38,6 +38,17 @@ def normalize(text: str) -> str:
     return "".join(out)
 
 
+def and_operand(cond: str) -> str:
+    """COND as an operand of `&&`: parenthesized when it has a lower-precedence operator outside
+    parentheses (`a || b`, `c ? x : y`; not `!(a || b)` nor `(a || b)`)."""
+    depth, outside = 0, []
+    for ch in cond:
+        depth += (ch in "([") - (ch in ")]")
+        outside.append(ch if depth == 0 and ch not in ")]" else " ")
+    top = "".join(outside)
+    return f"({cond})" if "||" in top or "?" in top else cond
+
+
 def split_call(text: str) -> tuple[str, list[str]] | None:
     """'kmalloc(a, f(b, c))' -> ('kmalloc', ['a', 'f(b, c)']); None if not a call."""
     m = re.match(r"\s*([A-Za-z_]\w*)\s*\(", text)
