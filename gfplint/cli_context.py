@@ -24,6 +24,11 @@ def wrappers(inputs, fmt):
     allocation site judged with the caller's mask and size. Wrappers that
     cannot be inferred (through function pointers, across unanalysed code) can
     be declared with --catalog, in the format of gfplint/data/alloc_apis.json.
+
+    \b
+    Registration wrappers are listed too: a function that passes one of its
+    parameters to a registration API (request_irq, netif_napi_add, ...)
+    registers whatever its callers pass there, in that API's context.
     """
     try:
         result = analyse(inputs)
@@ -38,11 +43,34 @@ def wrappers(inputs, fmt):
     rows = sorted(prog.wrappers.values(), key=lambda w: (w["file"], w["line"]))
     for w in rows:
         w["calls"] = calls.get(w["function"], 0)
+    regs = _registration_wrappers(prog)
     if fmt == "json":
-        click.echo(json.dumps({"wrappers": rows}, indent=2))
+        click.echo(json.dumps({"wrappers": rows, "registration_wrappers": regs}, indent=2))
         return
     for w in rows:
         param = f", gfp_t parameter '{w['gfp_param']}'" if w["gfp_param"] else ""
         click.echo(f"{w['file']}:{w['line']}: {w['function']}() {w['why']} (line {w['inner_line']}{param}); "
                    f"{w['calls']} call site{'s' if w['calls'] != 1 else ''} judged as allocations")
-    click.echo(f"gfplint: {len(rows)} wrappers inferred")
+    for r in regs:
+        n = r["calls"]
+        click.echo(f"{r['file']}:{r['line']}: {r['function']}() registers its parameter '{r['param']}' with "
+                   f"{r['api']}() ({r['context']}); {n} call site{'s' if n != 1 else ''} "
+                   f"register{'' if n != 1 else 's'} a function through it")
+    click.echo(f"gfplint: {len(rows)} wrappers inferred, {len(regs)} registration wrappers")
+
+
+def _registration_wrappers(prog) -> list:
+    """Functions that register a parameter themselves (FunctionFacts.registers), with the number
+    of callbacks registered through them (callgraph.wrapped_registrations())."""
+    through: dict = {}
+    for r in prog.registrations:
+        if " -> " in r.api:
+            name = r.api.split("() -> ", 1)[0]
+            through[name] = through.get(name, 0) + 1
+    out = []
+    for (file, name), f in sorted(prog.functions.items()):
+        for idx, context, api, _why, line in f.registers:
+            param = f.params[idx] if idx < len(f.params) else str(idx)
+            out.append({"function": name, "file": file, "line": line, "param": param, "api": api,
+                        "context": context, "calls": through.get(name, 0)})
+    return out

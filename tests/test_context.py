@@ -116,6 +116,20 @@ def test_wrappers_command_lists_what_was_inferred_and_why():
     assert "must_users" not in rows  # it checks the result: not a wrapper
 
 
+def test_wrappers_command_lists_registration_wrappers():
+    # card_add_napi() hands its `poll` parameter to netif_napi_add(): card_q_setup() registers
+    # card_q_poll through it, and card_add_napi_outer() (a wrapper of the wrapper) another one
+    res = CliRunner().invoke(main, ["wrappers", "-I", str(EXAMPLE_INCLUDE), "--format", "json",
+                                    str(FIXTURES / "registrations.c")])
+    assert res.exit_code == 0, res.output
+    rows = {r["function"]: r for r in json.loads(res.output)["registration_wrappers"]}
+    assert set(rows) == {"card_add_napi"}
+    assert rows["card_add_napi"]["param"] == "poll" and rows["card_add_napi"]["api"] == "netif_napi_add"
+    assert rows["card_add_napi"]["context"] == "atomic" and rows["card_add_napi"]["calls"] == 1
+    text = CliRunner().invoke(main, ["wrappers", "-I", str(EXAMPLE_INCLUDE), str(FIXTURES / "registrations.c")])
+    assert "card_add_napi() registers its parameter 'poll' with netif_napi_add() (atomic)" in text.output
+
+
 def test_context_facts_survive_serialization():
     from gfplint.analysis import Inputs, _catalog, parse_all, plan
 

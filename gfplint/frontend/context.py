@@ -743,7 +743,8 @@ def _function_ref(text: str | None, known: set) -> str | None:
 
 def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
     out, seen = [], set()
-    params = [c.spelling for c in children(fn) if c.kind == K.PARM_DECL]
+    # parameters a registration can take a callback from: function pointers (not `void *data`)
+    params = [c.spelling if _function_pointer(c.type) else None for c in children(fn) if c.kind == K.PARM_DECL]
     for name, args, line, col in walk.registration_uses:
         for reg in cat.registrations.get(name, []):
             idx = reg.arg
@@ -773,7 +774,14 @@ def _registrations(fn, walk, ctx, cat: ContextCatalog, file) -> list:
 def _param_ref(text: str | None, params: list) -> int | None:
     """The index of the parameter TEXT names (`poll`, `&fn`, `(irq_handler_t)handler`), else None."""
     t = _named(text)
-    return params.index(t) if t in params else None
+    return params.index(t) if t is not None and t in params else None
+
+
+def _function_pointer(t) -> bool:
+    """T is a pointer to a function (`irq_handler_t`, `int (*poll)(struct napi_struct *, int)`)."""
+    c = t.get_canonical()
+    return c.kind == ci.TypeKind.POINTER and c.get_pointee().kind in (ci.TypeKind.FUNCTIONPROTO,
+                                                                       ci.TypeKind.FUNCTIONNOPROTO)
 
 
 def _notifier_call(arg: str, walk, ctx) -> str | None:
