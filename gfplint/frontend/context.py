@@ -348,7 +348,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     tests = _guard_statements(walk, pset, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
-    texts: dict = {}  # condition hash -> text, shared by the calls under it
+    texts: dict = {}  # condition hash -> text, block -> early exits: shared by the calls under them
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
@@ -1142,19 +1142,22 @@ def _conditions_at(a, child, skip: set, ctx, memo: dict) -> list:
 
 
 def _early_exits(block, child, skip: set, ctx, memo: dict) -> list:
-    """`!(c)` for each `if (c) return;` (goto, break, continue) before CHILD in BLOCK."""
-    out = []
-    for stmt in children(block):
-        if stmt == child:
-            break
-        if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
-            out = []  # a switch body: another case's early exit is not on this path
-        if stmt.kind != K.IF_STMT or stmt.hash in skip:
-            continue
-        kids = children(stmt)
-        if len(kids) == 2 and (kids[1].kind in _EXITS or _terminates(kids[1])):
-            out += _written(kids[0], kids[1], ctx, memo, negate=True)
-    return out
+    """`!(c)` for each `if (c) return;` (goto, break, continue) before CHILD in BLOCK.  One pass per
+    block, shared by the calls under it (MEMO), so a long body is not rescanned for every call."""
+    key = ("exits", block.hash)
+    if key not in memo:
+        before, out = {}, ()
+        for stmt in children(block):
+            if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
+                out = ()  # a switch body: another case's early exit is not on this path
+            before[stmt.hash] = out
+            if stmt.kind != K.IF_STMT or stmt.hash in skip:
+                continue
+            kids = children(stmt)
+            if len(kids) == 2 and (kids[1].kind in _EXITS or _terminates(kids[1])):
+                out = out + tuple(_written(kids[0], kids[1], ctx, memo, negate=True))
+        memo[key] = before
+    return list(memo[key].get(child.hash, ()))
 
 
 def _in_file(cond, after, ctx) -> bool:
@@ -1180,8 +1183,9 @@ def _written(cond, after, ctx, memo: dict, negate: bool) -> list:
     return [text if len(text) <= MAX_COND_TEXT else text[:MAX_COND_TEXT - 3] + "..."]
 
 
-# CXBinaryOperatorKind comparisons (clang-c/Index.h) and the operator of their negation
-_NEGATED_COMPARISON = {11: ">=", 12: "<=", 13: ">", 14: "<", cu.BINARY_EQ: "!=", cu.BINARY_NE: "=="}
+# comparisons and the operator of their negation
+_NEGATED_COMPARISON = {cu.BINARY_LT: ">=", cu.BINARY_GT: "<=", cu.BINARY_LE: ">", cu.BINARY_GE: "<",
+                       cu.BINARY_EQ: "!=", cu.BINARY_NE: "=="}
 
 
 def _negation(cond, ctx, memo: dict, depth: int = 0) -> str | None:
