@@ -787,8 +787,9 @@ def _function_pointer(t) -> bool:
 def _notifier_call(arg: str, walk, ctx) -> str | None:
     """The function a notifier_block argument calls: `&my_nb` of a static object initialized with
     `.notifier_call = f`, or a block in a structure or behind a pointer whose notifier_call the
-    registering function sets first (`priv->nb.notifier_call = f; register_...(&priv->nb)`,
-    drivers/net/ethernet/mellanox/mlx5/core/esw/bridge.c; `nb->notifier_call = f; register_...(nb)`)."""
+    registering function sets first (`priv->nb.notifier_call = f; register_...(&priv->nb)`, as
+    drivers/net/ethernet/mellanox/mlx5/core/en/rep/bridge.c mlx5e_rep_bridge_init() does;
+    `nb->notifier_call = f; register_...(nb)`)."""
     obj = normalize(arg).lstrip("&")
     hit = ctx.var_functions.get(obj, {}).get("notifier_call")
     if hit:
