@@ -1169,7 +1169,15 @@ def _in_file(cond, after, ctx) -> bool:
 
 
 def _written(cond, after, ctx, memo: dict, negate: bool) -> list:
-    """[COND as written, negated when NEGATE], or [] for a constant condition or one in a macro body."""
+    """[COND as written, negated when NEGATE], or [] for a constant condition or one in a macro body.
+    Once per condition (MEMO): every call under an `if` asks for it."""
+    key = ("written", cond.hash, after.hash, negate)
+    if key not in memo:
+        memo[key] = _write(cond, after, ctx, memo, negate)
+    return list(memo[key])
+
+
+def _write(cond, after, ctx, memo: dict, negate: bool) -> list:
     if not _in_file(cond, after, ctx) or cfg.constant_condition(cond) is not None:
         return []
     text = _cond_text(cond, ctx, memo)
