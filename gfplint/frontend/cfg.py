@@ -68,10 +68,11 @@ class Node:
 class Builder:
     """Backward construction: stmt(c, next) returns the entry node of C, which continues to NEXT."""
 
-    def __init__(self, classify_call, noreturn=None, stable=None):
+    def __init__(self, classify_call, noreturn=None, stable=None, value=None):
         self.classify_call = classify_call  # cursor -> (Section, key, line, api) | None, for conditions
         self.noreturn = noreturn or (lambda call: False)  # call cursor -> the callee never returns
         self.stable = stable or (lambda cond: None)  # condition -> key when its value cannot change
+        self.value = value  # values.Values: calls and locals with one value in this configuration
         self.nodes: list[Node] = [Node()]  # node 0: function exit
         self.labels: dict = {}
         self.breaks: list = []
@@ -111,7 +112,7 @@ class Builder:
         effect = self.cond_effect(cond)
         t_eff = effect[1] if effect and effect[0] else None
         f_eff = effect[1] if effect and not effect[0] else None
-        known = constant_condition(cond)
+        known = constant_condition(cond, self.value)
         if known is not None:  # if (IS_ENABLED(CONFIG_X)): only one branch exists in this configuration
             return self.new(calls_in(cond), [(then_entry, t_eff)] if known else [(else_entry, f_eff)])
         key = self.stable(cond) if effect is None else None
@@ -299,25 +300,30 @@ def unconditional_calls(c) -> list:
 _NOT_CONSTANT = (K.CALL_EXPR, K.DECL_REF_EXPR, K.MEMBER_REF_EXPR, K.ARRAY_SUBSCRIPT_EXPR, K.COMPOUND_STMT)
 
 
-def constant_condition(cond) -> bool | None:
+def constant_condition(cond, value=None) -> bool | None:
     """The truth of a condition made only of literals and operators (IS_ENABLED(), sizeof
     comparisons, `0`), else None.  Enumerators count as constants; any variable, field or call
     (even one clang could fold) does not: a run-time value must keep both branches.  `&&`, `||`
     and `!` fold when the constant operands decide them: `!IS_ENABLED(CONFIG_X) || !p` is true
-    when CONFIG_X is off, whatever p is (drivers/scsi/lpfc/lpfc_scsi.c lpfc_is_command_vm_io())."""
+    when CONFIG_X is off, whatever p is (drivers/scsi/lpfc/lpfc_scsi.c lpfc_is_command_vm_io()).
+    VALUE (values.Values) also knows calls and locals that have one value in this configuration."""
     c = cond
     while c.kind in (K.PAREN_EXPR, K.UNEXPOSED_EXPR) and len(children(c)) == 1:
         c = children(c)[0]
+    if value is not None:
+        known = value(c)
+        if known is not None:
+            return known
     if c.kind == K.BINARY_OPERATOR and len(children(c)) == 2:
         op = cu.binary_operator(c)
         if op in (cu.BINARY_LAND, cu.BINARY_LOR):
-            a, b = (constant_condition(k) for k in children(c))
+            a, b = (constant_condition(k, value) for k in children(c))
             decisive = op == cu.BINARY_LOR  # the operand value that decides the whole: true for ||, false for &&
             if a is decisive or b is decisive:
                 return decisive
             return (not decisive) if a is not None and b is not None else None
     if is_not(c):
-        v = constant_condition(children(c)[0])
+        v = constant_condition(children(c)[0], value)
         return None if v is None else not v
     return _literal_condition(cond)
 

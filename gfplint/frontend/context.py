@@ -15,6 +15,7 @@ from ..model.flags import blocking
 from . import cfg, fields
 from . import clangutil as cu
 from .fields import Params
+from .values import Values
 from .clangutil import children, evaluate_int
 from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, split_call
 
@@ -334,8 +335,9 @@ def _scopes_may(state: cfg.State) -> list:
 def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, env: GfpEnv, cat: ContextCatalog):
     """Fill the sites' context fields; return (CallFacts list, Registration list)."""
     clf = Classifier(ctx, cat, file, walk.guard_owners, _sleeping_sites(sites, site_calls, ctx.catalog))
+    value = Values(walk.writes, ctx.returns)
     builder = cfg.Builder(clf.condition, lambda call: _noreturn(call, ctx),
-                          lambda cond: fields.stable_condition(_bare(cond), walk.writes))
+                          lambda cond: fields.stable_condition(_bare(cond), walk.writes), value)
     entry = builder.stmt(body, 0)
     ins, dropping = cfg.solve(builder.nodes, entry, clf.event)
     states = cfg.states_at_calls(builder.nodes, ins, clf.event, dropping)
@@ -348,7 +350,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     tests = _guard_statements(walk, pset, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
-    texts: dict = {}  # condition hash -> text, block -> early exits: shared by the calls under them
+    texts: dict = {"value": value}  # condition hash -> text, block -> early exits: shared by the calls under them
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
@@ -886,18 +888,47 @@ def cond_tests(cond, params: Params, ctx) -> list:
         truth = True
         while (inner := _not_operand(c)) is not None:
             truth, c = not truth, inner
-        key = params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
+        key, extra = _test_key(c, params)
         if key is not None:
-            out.append((key, _clobbered({"truth": truth}, key, c, params)))
+            out.append((key, _clobbered({"truth": truth, **extra}, key, c, params)))
         elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_AND:
             a, b = (_bare(k) for k in children(c))
-            key = params.key(a) if a.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
+            key, extra = _test_key(a, params)
             if key is not None:
                 mask = cu.evaluate_int(b)
                 if mask is not None:
-                    out.append((key, _clobbered({"mask": mask, "truth": truth}, key, a, params)))
+                    out.append((key, _clobbered({"mask": mask, "truth": truth, **extra}, key, a, params)))
         elif c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_EQ, cu.BINARY_NE):
             out += _equality(c, truth, params)
+    return out
+
+
+def _test_key(node, params: Params) -> tuple:
+    """(key, {}) for a tested parameter or field that holds the caller's value, (p, {"cleared": True})
+    for a parameter only ever `&=`-ed (_settled() keeps what still holds), else (None, {})."""
+    if node.kind not in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR):
+        return None, {}
+    key = params.key(node)
+    if key is not None:
+        return key, {}
+    key, bits = params.cleared_key(node)
+    return (key, {"cleared": bits}) if key is not None else (None, {})
+
+
+def _settled(tests: list) -> list:
+    """TESTS without those a clearing write (`flags &= ~F`) can break.  Of such a parameter, a test
+    that a bit is set (or that it is nonzero) holds for every caller that passes it clear; a test
+    that bits are clear holds only for bits no write clears."""
+    out = []
+    for key, cond in tests:
+        if "cleared" in cond:
+            bits = cond["cleared"]
+            if "in" in cond or "not_in" in cond:
+                continue
+            if not cond["truth"] and ("mask" not in cond or cond["mask"] & bits):
+                continue
+            cond = {k: v for k, v in cond.items() if k != "cleared"}
+        out.append((key, cond))
     return out
 
 
@@ -993,8 +1024,8 @@ def _guard_statements(walk, params: set, ctx) -> set:
             continue
         if c.kind == K.SWITCH_STMT and _switch_key(kids[0], params):
             out.add(c.hash)
-        elif c.kind == K.IF_STMT and (cond_tests(kids[0], params, ctx)
-                                      or (len(_disjuncts(kids[0])) > 1 and false_tests(kids[0], params, ctx))):
+        elif c.kind == K.IF_STMT and (_settled(cond_tests(kids[0], params, ctx))
+                                      or (len(_disjuncts(kids[0])) > 1 and _settled(false_tests(kids[0], params, ctx)))):
             out.add(c.hash)
     return out
 
@@ -1019,11 +1050,10 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
             continue
         if a.kind == K.IF_STMT:
             kids = children(a)
-            tests_ = cond_tests(kids[0], params, ctx) if kids else []
             if len(kids) > 1 and child == kids[1]:
-                guards.update(tests_)
+                guards.update(_settled(cond_tests(kids[0], params, ctx)))
             elif len(kids) > 2 and child == kids[2]:
-                guards.update(false_tests(kids[0], params, ctx))
+                guards.update(_settled(false_tests(kids[0], params, ctx)))
         elif a.kind == K.SWITCH_STMT:
             kids = children(a)
             key = _switch_key(kids[0], params) if kids else None
@@ -1042,7 +1072,7 @@ def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
                     continue
                 kids = children(stmt)
                 if len(kids) == 2 and _terminates(kids[1]):
-                    early.update(false_tests(kids[0], params, ctx))
+                    early.update(_settled(false_tests(kids[0], params, ctx)))
             guards.update(early)
     return guards
 
@@ -1178,7 +1208,7 @@ def _written(cond, after, ctx, memo: dict, negate: bool) -> list:
 
 
 def _write(cond, after, ctx, memo: dict, negate: bool) -> list:
-    if not _in_file(cond, after, ctx) or cfg.constant_condition(cond) is not None:
+    if not _in_file(cond, after, ctx) or cfg.constant_condition(cond, memo.get("value")) is not None:
         return []
     text = _cond_text(cond, ctx, memo)
     if not text:

@@ -25,8 +25,10 @@ from .clangutil import children
 K = ci.CursorKind
 T = ci.TypeKind
 _ASSIGN = 22  # CXBinaryOperator_Assign
+_AND_ASSIGN = 30  # CXBinaryOperator_AndAssign
+_ALL_BITS = (1 << 64) - 1
 _INC_DEC = (1, 2, 3, 4)  # CXUnaryOperator_PostInc, PostDec, PreInc, PreDec
-_SCALAR = (T.POINTER, T.BOOL, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.SHORT, T.USHORT,
+SCALAR_TYPES = (T.POINTER, T.BOOL, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.SHORT, T.USHORT,
            T.CHAR_S, T.CHAR_U, T.SCHAR, T.UCHAR, T.ENUM)
 MAX_FIELDS = 64  # fields of one local struct that are tracked
 
@@ -86,6 +88,8 @@ class Writes:
         self.zeroed: set = set()  # variables passed as memset(&v, 0, ...)
         self.escaped: set = set()  # pointers stored elsewhere (`q = p`, `x->y = p`): written through aliases
         self.copies: dict = {}  # variable -> what each whole assignment or initializer gave it (a name, or None)
+        self.clearing: dict = {}  # variable -> the bits its `v &= mask` writes may clear; None: another write
+        self.values: dict = {}  # variable -> the value of each whole write (None: `v += n`, `v++`)
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
@@ -97,6 +101,10 @@ class Writes:
             t = _target(kids[0]) if kids else None
             if t is not None:
                 self._write(t)
+                if t[1] is None:
+                    self._clear(t[0], c, kids, kind)
+                    assigns = kind == K.BINARY_OPERATOR and len(kids) == 2
+                    self.values.setdefault(t[0], []).append(kids[1] if assigns else None)
                 if kind == K.BINARY_OPERATOR and len(kids) == 2 and t[1] is None:
                     self.copy(t[0], kids[1])
                 elif kind == K.BINARY_OPERATOR and len(kids) == 2:
@@ -114,6 +122,8 @@ class Writes:
                     self._write(t)
                     if t[1] is None:
                         self.copies.setdefault(t[0], []).append(None)
+                        self.clearing[t[0]] = None
+                        self.values.setdefault(t[0], []).append(None)
                 else:
                     self._address(t)
         elif kind == K.CALL_EXPR:
@@ -185,6 +195,22 @@ class Writes:
         else:
             self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")  # may be written through it
 
+    def _clear(self, var: str, c, kids, kind) -> None:
+        """Record a whole write of VAR: `var &= C` clears at most the bits of ~C."""
+        before = self.clearing.get(var, 0)
+        mask = None
+        if kind == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == _AND_ASSIGN and len(kids) == 2:
+            mask = cu.evaluate_int(kids[1])
+        self.clearing[var] = None if before is None or mask is None else before | (~mask & _ALL_BITS)
+
+    def cleared_bits(self, var: str) -> int | None:
+        """The bits VAR may lose when its only writes are `var &= mask` (a bit clear on entry stays
+        clear, a bit outside these keeps its value: net/ipv4/ip_output.c __ip_append_data(),
+        `flags &= ~MSG_SPLICE_PAGES`); None when it has another write or its address is taken."""
+        if var not in self.whole or self.address_uses.get(var):
+            return None
+        return self.clearing.get(var)
+
     def changed(self, key: str) -> bool:
         """KEY (`p` or `p->f`) may not hold the caller's value everywhere in the function."""
         var = key.split("->", 1)[0]
@@ -201,7 +227,7 @@ def struct_fields(t) -> list | None:
     if decl is None or decl.kind != K.STRUCT_DECL:
         return None
     return [f.spelling for f in children(decl)
-            if f.kind == K.FIELD_DECL and f.spelling and f.type.get_canonical().kind in _SCALAR][:MAX_FIELDS]
+            if f.kind == K.FIELD_DECL and f.spelling and f.type.get_canonical().kind in SCALAR_TYPES][:MAX_FIELDS]
 
 
 def constant(e) -> int | None:
@@ -291,6 +317,14 @@ class Params(frozenset):
     def key(self, node) -> str | None:
         k = param_ref(node, self, self.aliases)
         return None if k is None or self.writes.changed(k) else k
+
+    def cleared_key(self, node) -> tuple:
+        """(`p`, the bits it may lose) for a parameter the function changes only by `p &= mask`: a
+        test that one of its bits is set still fails for every caller that passes it clear, a test
+        of bits it never loses still holds the caller's value (context._settled()); else (None, 0)."""
+        k = param_ref(node, self, self.aliases)
+        bits = self.writes.cleared_bits(k) if k is not None and "->" not in k else None
+        return (k, bits) if bits is not None else (None, 0)
 
     def clobbers(self, param: str, node) -> list:
         """[callee, argument index] of the calls before NODE (in source order) that are given PARAM

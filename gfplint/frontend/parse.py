@@ -21,7 +21,7 @@ from ..facts import CacheFacts, Diagnostic, FieldFunction, FunctionFacts, Goto, 
 from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
-from .fields import Writes
+from .fields import SCALAR_TYPES, Writes
 from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
@@ -145,6 +145,7 @@ class TUContext:
     releases: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns released
     acquires: dict = field(default_factory=dict)  # function of this TU -> lock classes it returns holding
     noreturn: dict = field(default_factory=dict)  # callee name -> declared __noreturn (CFG paths end there)
+    returns: dict = field(default_factory=dict)  # USR -> the one constant a function returns (values.Values)
     function_decls: list = field(default_factory=list)  # every top-level FUNCTION_DECL cursor
     tu: ci.TranslationUnit | None = None
     macro_names: set = field(default_factory=set)  # lock/scope/registration macros (context catalog)
@@ -439,6 +440,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
             w.struct_locals[c.spelling] = c
     elif k == K.VAR_DECL:
         init = [ch for ch in children(c) if ch.kind != K.TYPE_REF]
+        if init and c.type.get_canonical().kind in SCALAR_TYPES:  # an array's children are its sizes
+            w.writes.values.setdefault(c.spelling, []).append(init[-1])
         if init and c.type.get_canonical().kind == ci.TypeKind.POINTER:
             w.writes.copy(c.spelling, init[-1])  # struct foo *q = p: q aliases p
         elif init:
