@@ -60,6 +60,7 @@ class Site:
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
     guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
     conds: list = field(default_factory=list)  # other conditions for it to run, as written (innermost last)
+    live: bool = True  # a path of the function's CFG reaches it (False: behind `if (!IS_ENABLED(CONFIG_X)) return`)
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
 

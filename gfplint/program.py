@@ -304,8 +304,9 @@ def _param_values(g, node, param: str, depth: int, seen: set):
 
 def wrapped(s: Site) -> bool:
     """S is the allocation its function hands to its callers (returned unchecked, or retried until
-    it succeeds): the function is a wrapper, and each call to it is S again, with the caller's mask."""
-    return s.result == "returned" or (s.retried and s.via is None)
+    it succeeds): the function is a wrapper, and each call to it is S again, with the caller's mask.
+    Not when no path of the function reaches S in this configuration (a stub's compiled-out body)."""
+    return s.live and (s.result == "returned" or (s.retried and s.via is None))
 
 
 def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:

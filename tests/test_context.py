@@ -48,6 +48,9 @@ def test_witness_steps_name_every_condition_as_written():
     assert by_fn["cnd_pick"].path[-1]["conditions"] == ["!c->mode"]
     assert by_fn["cnd_demorgan"].path[-1]["conditions"] == ["cnd_global && cnd_global->mode <= 3",
                                                             "cnd_global->buf"]
+    # what a statement testing a parameter tests besides it: not lost to the guard
+    assert by_fn["cnd_guard_rest"].path[-1]["what"] == \
+        "kmalloc() called here, only if n is one of 2 && !(c->mode && c->ready) && cnd_global"
 
 
 def test_witness_with_fewest_conditions_is_shown():

@@ -355,6 +355,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
         st = states.get(call.hash, empty)
+        site.live = call.hash in states
         site.held = _token_list(st, scope=False)
         site.inherits = _inherits(st)
         site.slept = st.slept
@@ -1015,19 +1016,37 @@ def _terminates(stmt) -> bool:
     return False
 
 
-def _guard_statements(walk, params: set, ctx) -> set:
-    """Hashes of the if/switch statements that test a parameter (most functions have none)."""
-    out = set()
+def _guard_statements(walk, params: set, ctx) -> dict:
+    """The if/switch statements that test a parameter (most functions have none), by hash.  For an
+    `if`: (then, else), the parts of its condition param_guards() leaves out on each branch, for
+    branch_conditions() to print (None: it captures nothing there, the whole condition is printed)."""
+    out: dict = {}
     for c in walk.branches:
         kids = children(c)
         if not kids:
             continue
         if c.kind == K.SWITCH_STMT and _switch_key(kids[0], params):
-            out.add(c.hash)
+            out[c.hash] = None
         elif c.kind == K.IF_STMT and (_settled(cond_tests(kids[0], params, ctx))
                                       or (len(_disjuncts(kids[0])) > 1 and _settled(false_tests(kids[0], params, ctx)))):
-            out.add(c.hash)
+            out[c.hash] = (_uncaptured(kids[0], params, ctx, False), _uncaptured(kids[0], params, ctx, True))
     return out
+
+
+def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
+    """The operands of COND's `&&` (of its `||` when NEGATE: the branch where it is false) that
+    give param_guards() no test, None when none gives one.  `if (x->q && x->a) return;` gives no
+    test on the way past it, so the reader is shown `!(x->q && x->a)`; `if (p && busy)` gives p's,
+    so `busy` is shown."""
+    if negate:
+        parts = _disjuncts(cond)
+        caught = [len(_conjuncts(d)) == 1 and bool(_settled(_negated(cond_tests(d, params, ctx)))) for d in parts]
+    else:
+        parts = _conjuncts(cond)
+        caught = [bool(_settled(cond_tests(d, params, ctx))) for d in parts]
+    if not any(caught):
+        return None
+    return [d for d, c in zip(parts, caught) if not c]
 
 
 def _switch_key(cond, params: Params) -> str | None:
@@ -1036,7 +1055,7 @@ def _switch_key(cond, params: Params) -> str | None:
     return params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
 
 
-def param_guards(call, anc: list, params: set, ctx, tests: set) -> dict:
+def param_guards(call, anc: list, params: set, ctx, tests: dict) -> dict:
     """Parameters whose value decides whether CALL runs: `if (!nofail) return ...;` before it, an
     enclosing `if (p)` or `if ((flags & F) && ...)`, or `switch (p) { case A: ... }` around it.  Values:
     {"truth": bool}, {"mask": int, "truth": bool} ((p & mask) != 0) or {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
@@ -1119,12 +1138,13 @@ _POSTFIX = re.compile(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*")
 _LIKELY = re.compile(r"(?:un)?likely\((.*)\)")
 
 
-def branch_conditions(call, anc: list, skip: set, ctx, memo: dict) -> list:
+def branch_conditions(call, anc: list, skip: dict, ctx, memo: dict) -> list:
     """The conditions, as written, under which CALL runs in its function: an enclosing `if`
     branch (`!(c)` on the else side), an earlier `if (c) return/goto/break/continue;` in an
     enclosing block (`!(c)`), a `case` label (`x == A`), the arm of `c ? a : b`, the right
-    operand of `&&`/`||`.  The statements in SKIP test a parameter: param_guards() has them,
-    with values callers can decide.  A reader checks these to see whether the witness path can
+    operand of `&&`/`||`.  The statements in SKIP (_guard_statements()) test a parameter:
+    param_guards() has those tests, with values callers can decide, and only the parts of their
+    conditions it leaves out are printed here.  A reader checks these to see whether the witness path can
     run; the witness with the fewest of them is shown (callgraph.witness_cost()).  Conditions
     written inside a macro's body (wait_event(), min()) and constant ones (IS_ENABLED()) are
     left out."""
@@ -1139,12 +1159,27 @@ def branch_conditions(call, anc: list, skip: set, ctx, memo: dict) -> list:
                       and _in_file(kids[0], kids[1], ctx) else None)
             continue
         if a.hash in skip:
+            if a.kind == K.IF_STMT:
+                out += _partial(a, child, skip[a.hash], ctx, memo)
             continue
         if a.kind == K.CASE_STMT:
             out += _case(a, child, switch, ctx, memo)
         else:
             out += _conditions_at(a, child, skip, ctx, memo)
     return out[-MAX_CONDS:]
+
+
+def _partial(stmt, child, parts: tuple, ctx, memo: dict, exit_: bool = False) -> list:
+    """The conditions an `if` that tests a parameter puts on CHILD (its then or else branch, or,
+    with EXIT_, the code after `if (c) return;`): the parts param_guards() leaves out."""
+    kids = children(stmt)
+    if len(kids) < 2 or (not exit_ and child not in kids[1:3]):
+        return []
+    negate = exit_ or child != kids[1]
+    rest = parts[1 if negate else 0]
+    if rest is None:
+        return _written(kids[0], kids[1], ctx, memo, negate)
+    return [t for d in rest for t in _written(d, kids[1], ctx, memo, negate)]
 
 
 def _case(label, child, switch: str | None, ctx, memo: dict) -> list:
@@ -1155,7 +1190,7 @@ def _case(label, child, switch: str | None, ctx, memo: dict) -> list:
     return [f"{switch} == {value}"] if value else []
 
 
-def _conditions_at(a, child, skip: set, ctx, memo: dict) -> list:
+def _conditions_at(a, child, skip: dict, ctx, memo: dict) -> list:
     """The conditions node A puts on its CHILD, the next node on the way to the call."""
     k = a.kind
     kids = children(a) if k in (K.IF_STMT, K.CONDITIONAL_OPERATOR, K.BINARY_OPERATOR) else []
@@ -1172,7 +1207,7 @@ def _conditions_at(a, child, skip: set, ctx, memo: dict) -> list:
     return []
 
 
-def _early_exits(block, child, skip: set, ctx, memo: dict) -> list:
+def _early_exits(block, child, skip: dict, ctx, memo: dict) -> list:
     """`!(c)` for each `if (c) return;` (goto, break, continue) before CHILD in BLOCK.  One pass per
     block, shared by the calls under it (MEMO), so a long body is not rescanned for every call."""
     key = ("exits", block.hash)
@@ -1182,10 +1217,12 @@ def _early_exits(block, child, skip: set, ctx, memo: dict) -> list:
             if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
                 out = ()  # a switch body: another case's early exit is not on this path
             before[stmt.hash] = out
-            if stmt.kind != K.IF_STMT or stmt.hash in skip:
+            if stmt.kind != K.IF_STMT:
                 continue
             kids = children(stmt)
-            if len(kids) == 2 and (kids[1].kind in _EXITS or _terminates(kids[1])):
+            if len(kids) == 2 and _terminates(kids[1]) and stmt.hash in skip:  # param_guards()' early returns
+                out = out + tuple(_partial(stmt, None, skip[stmt.hash], ctx, memo, exit_=True))
+            elif len(kids) == 2 and (kids[1].kind in _EXITS or _terminates(kids[1])):
                 out = out + tuple(_written(kids[0], kids[1], ctx, memo, negate=True))
         memo[key] = before
     return list(memo[key].get(child.hash, ()))
