@@ -100,7 +100,9 @@ class Values:
 
     def _constant_return(self, ref, depth: int) -> int | None:
         d = ref.get_definition()
-        body = next((k for k in children(d) if k.kind == K.COMPOUND_STMT), None) if d is not None else None
+        if d is None or _overridable(d):
+            return None
+        body = next((k for k in children(d) if k.kind == K.COMPOUND_STMT), None)
         if body is None:
             return None
         rets = _live_returns(body)
@@ -116,6 +118,12 @@ class Values:
                 return None
             seen.add(x)
         return seen.pop() if len(seen) == 1 else None
+
+
+def _overridable(d) -> bool:
+    """A global definition with an attribute libclang does not name may be `__weak`
+    (kernel/... `int __weak arch_foo(void) { return 0; }`): another TU may replace its body."""
+    return d.linkage != ci.LinkageKind.INTERNAL and any(k.kind == K.UNEXPOSED_ATTR for k in children(d))
 
 
 def _live_returns(body) -> list | None:
