@@ -905,8 +905,9 @@ def cond_tests(cond, params: Params, ctx) -> list:
 
 
 def _test_key(node, params: Params) -> tuple:
-    """(key, {}) for a tested parameter or field that holds the caller's value, (p, {"cleared": True})
-    for a parameter only ever `&=`-ed (_settled() keeps what still holds), else (None, {})."""
+    """(key, {}) for a tested parameter or field that holds the caller's value, (p, {"cleared": bits})
+    for a parameter only ever `&=`-ed, with the bits it may lose (_settled() keeps what still holds),
+    else (None, {})."""
     if node.kind not in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR):
         return None, {}
     key = params.key(node)

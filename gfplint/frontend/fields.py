@@ -29,7 +29,7 @@ _AND_ASSIGN = 30  # CXBinaryOperator_AndAssign
 _ALL_BITS = (1 << 64) - 1
 _INC_DEC = (1, 2, 3, 4)  # CXUnaryOperator_PostInc, PostDec, PreInc, PreDec
 SCALAR_TYPES = (T.POINTER, T.BOOL, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.SHORT, T.USHORT,
-           T.CHAR_S, T.CHAR_U, T.SCHAR, T.UCHAR, T.ENUM)
+                T.CHAR_S, T.CHAR_U, T.SCHAR, T.UCHAR, T.ENUM)
 MAX_FIELDS = 64  # fields of one local struct that are tracked
 
 
