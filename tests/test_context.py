@@ -50,7 +50,8 @@ def test_witness_steps_name_every_condition_as_written():
                                                             "cnd_global->buf"]
     # what a statement testing a parameter tests besides it: not lost to the guard
     assert by_fn["cnd_guard_rest"].path[-1]["what"] == \
-        "kmalloc() called here, only if n is one of 2 && !(c->mode && c->ready) && cnd_global"
+        "kmalloc() called here, only if n is one of 2 && (!c->mode || !c->ready) && cnd_global"
+    assert by_fn["cnd_demorgan_and"].path[-1]["conditions"] == ["(cnd_state <= 1 && cnd_global) || cnd_state == 7"]
 
 
 def test_witness_with_fewest_conditions_is_shown():

@@ -17,7 +17,7 @@ from . import clangutil as cu
 from .fields import Params
 from .values import Values
 from .clangutil import children, evaluate_int
-from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, split_call
+from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, or_operand, split_call
 
 K = ci.CursorKind
 _GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
@@ -1267,7 +1267,8 @@ _NEGATED_COMPARISON = {cu.BINARY_LT: ">=", cu.BINARY_GT: "<=", cu.BINARY_LE: ">"
 
 def _negation(cond, ctx, memo: dict, depth: int = 0) -> str | None:
     """COND negated the way a reader writes it: `!x` -> `x`, `a != b` -> `a == b`, `n > 8` ->
-    `n <= 8`, `a || b` -> `!a && !b` (De Morgan); None when only `!(...)` will do."""
+    `n <= 8`, `a || b` -> `!a && !b` and `a && b` -> `!a || !b` (De Morgan); None when only
+    `!(...)` will do."""
     c = _bare(cond)
     if cfg.is_not(c):
         return _part(children(c)[0], c, ctx, memo)
@@ -1282,6 +1283,10 @@ def _negation(cond, ctx, memo: dict, depth: int = 0) -> str | None:
         na = _negation(a, ctx, memo, depth + 1) or _not(ta)
         nb = _negation(b, ctx, memo, depth + 1) or _not(tb)
         return f"{and_operand(na)} && {and_operand(nb)}"
+    if op == cu.BINARY_LAND:
+        na = _negation(a, ctx, memo, depth + 1) or _not(ta)
+        nb = _negation(b, ctx, memo, depth + 1) or _not(tb)
+        return f"{or_operand(na)} || {or_operand(nb)}"
     if op in _NEGATED_COMPARISON:
         return f"{ta} {_NEGATED_COMPARISON[op]} {tb}"
     return None

@@ -41,12 +41,24 @@ def normalize(text: str) -> str:
 def and_operand(cond: str) -> str:
     """COND as an operand of `&&`: parenthesized when it has a lower-precedence operator outside
     parentheses (`a || b`, `c ? x : y`; not `!(a || b)` nor `(a || b)`)."""
+    top = _top_level(cond)
+    return f"({cond})" if "||" in top or "?" in top else cond
+
+
+def or_operand(cond: str) -> str:
+    """COND as an operand of `||`: parenthesized when it has `&&` or `?:` outside parentheses
+    (gcc's -Wparentheses asks for `(a && b) || c`)."""
+    top = _top_level(cond)
+    return f"({cond})" if "&&" in top or "?" in top else cond
+
+
+def _top_level(cond: str) -> str:
+    """COND with what is inside parentheses or brackets blanked out."""
     depth, outside = 0, []
     for ch in cond:
         depth += (ch in "([") - (ch in ")]")
         outside.append(ch if depth == 0 and ch not in ")]" else " ")
-    top = "".join(outside)
-    return f"({cond})" if "||" in top or "?" in top else cond
+    return "".join(outside)
 
 
 def split_call(text: str) -> tuple[str, list[str]] | None:
