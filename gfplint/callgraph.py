@@ -265,7 +265,8 @@ def wrapped_registrations(g: nx.MultiDiGraph) -> list:
                     key = (target, context, data["file"], c.line)
                     if key not in seen:
                         seen.add(key)
-                        out.append(Registration(target, context, api_at, why, data["file"], c.line, fn.name))
+                        out.append(Registration(target, context, api_at, why, data["file"], c.line, fn.name,
+                                                wrapper=wrapper))
                     continue
                 passed = c.arg_params.get(str(idx))
                 if passed in fn.params:  # the caller's own parameter, passed on as it is

@@ -64,9 +64,8 @@ def _registration_wrappers(prog) -> list:
     of callbacks registered through them (callgraph.wrapped_registrations())."""
     through: dict = {}
     for r in prog.registrations:
-        if " -> " in r.api:
-            name = r.api.split("() -> ", 1)[0]
-            through[name] = through.get(name, 0) + 1
+        if r.wrapper is not None:
+            through[r.wrapper] = through.get(r.wrapper, 0) + 1
     out = []
     for (file, name), f in sorted(prog.functions.items()):
         for idx, context, api, _why, line in f.registers:

@@ -121,6 +121,7 @@ class Registration:
     file: str
     line: int
     caller: str = ""  # the function that registers it ("" at file scope)
+    wrapper: str | None = None  # the registration wrapper it passed through (callgraph.wrapped_registrations())
 
 
 @dataclass
