@@ -136,6 +136,15 @@ class Writes:
                         self.zeroed.add(t[0])
                         self.address_uses[t[0]] = self.address_uses.get(t[0], 0) - 1  # counted again below
 
+    def asm_operands(self, asm) -> None:
+        """An asm statement may write the variables it names (libclang does not tell outputs from
+        inputs: arch/x86/include/asm/msr.h native_read_msr_safe()'s `[err] "=r" (err)`), so they
+        have no one value and no clear-only writes (values.Values, cleared_bits())."""
+        for d in asm.walk_preorder():
+            if d.kind == K.DECL_REF_EXPR:
+                self.values.setdefault(d.spelling, []).append(None)
+                self.clearing[d.spelling] = None
+
     def field_names(self) -> set:
         """The names of the fields written, through any pointer or variable ("*": a whole `*p`)."""
         return {k.rsplit("->", 1)[-1].rsplit(".", 1)[-1] for k in self.fields}

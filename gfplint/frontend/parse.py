@@ -446,6 +446,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
             w.writes.copy(c.spelling, init[-1])  # struct foo *q = p: q aliases p
         elif init:
             w.writes.escape(init[-1])
+    elif k == K.ASM_STMT:
+        w.writes.asm_operands(c)
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)

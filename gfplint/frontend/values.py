@@ -32,7 +32,8 @@ def literal_value(expr) -> int | None:
     c = _strip(expr)
     if cfg.constant_condition(c) is None:  # not made of literals only
         return None
-    return cu.evaluate_int(c)
+    v = cu.evaluate_int(expr)  # with its casts: `(u8)256` is 0
+    return v if v is not None else cu.evaluate_int(c)  # clang does not evaluate `(void *)0`
 
 
 class Values:
