@@ -80,15 +80,16 @@ class Values:
         return self.returns[usr]
 
     def local(self, ref_expr, depth: int = 0) -> int | None:
-        """The one value every write gives a non-static local whose address is never taken."""
+        """The one value every write gives a non-static local whose address is never taken (an
+        asm statement naming it counts as a write of an unknown value: Writes.asm_operands())."""
         var = ref_expr.referenced
         if var is None or var.kind != K.VAR_DECL or var.storage_class == ci.StorageClass.STATIC \
                 or var.semantic_parent is None or var.semantic_parent.kind != K.FUNCTION_DECL:
             return None
         name = var.spelling
         given = self.writes.values.get(name)
-        if not given or self.writes.address_uses.get(name):
-            return None
+        if not given or self.writes.address_uses.get(name) or name in self.writes.zeroed:
+            return None  # `&v` may be written through; memset(&v, 0, ...) writes it
         seen = set()
         for v in given:
             x = None if v is None else literal_value(v)
