@@ -1028,9 +1028,10 @@ def _guard_statements(walk, params: set, ctx) -> dict:
             continue
         if c.kind == K.SWITCH_STMT and _switch_key(kids[0], params):
             out[c.hash] = None
-        elif c.kind == K.IF_STMT and (_settled(cond_tests(kids[0], params, ctx))
-                                      or (len(_disjuncts(kids[0])) > 1 and _settled(false_tests(kids[0], params, ctx)))):
-            out[c.hash] = (_uncaptured(kids[0], params, ctx, False), _uncaptured(kids[0], params, ctx, True))
+        elif c.kind == K.IF_STMT:
+            parts = (_uncaptured(kids[0], params, ctx, False), _uncaptured(kids[0], params, ctx, True))
+            if parts != (None, None):  # a test on either branch
+                out[c.hash] = parts
     return out
 
 

@@ -123,8 +123,9 @@ class Values:
 
 
 def _overridable(d) -> bool:
-    """A global definition with an attribute libclang does not name may be `__weak`
-    (kernel/... `int __weak arch_foo(void) { return 0; }`): another TU may replace its body."""
+    """A global definition with an attribute libclang does not name may be `__weak`: another TU
+    may replace its body (kernel/trace/fgraph.c ftrace_enable_ftrace_graph_caller() returns 0,
+    arch/x86/kernel/ftrace.c's does not)."""
     return d.linkage != ci.LinkageKind.INTERNAL and any(k.kind == K.UNEXPOSED_ATTR for k in children(d))
 
 
