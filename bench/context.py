@@ -54,6 +54,9 @@ def main() -> int:
           f"peak heap of that stage {peak / 2**20:.1f} MiB")
     print(f"functions {g.number_of_nodes()}  call edges {g.number_of_edges()}  "
           f"calls through struct-member pointers (unresolved) {pointer_calls}")
+    param_calls = sum(1 for f in prog.functions.values() for c in f.calls if c.via_param)
+    print(f"calls through a function-pointer parameter {param_calls}  "
+          f"callback edges (a function passed to a callee that calls it) {g.graph.get('callback_edges', 0)}")
     print("registrations (function pointers resolved to a context): "
           + ", ".join(f"{k} {v}" for k, v in sorted(regs.items())) + f"; total {sum(regs.values())}")
     print(f"functions entered in atomic context {len(prog.contexts.atomic)}  under noreclaim {len(prog.contexts.noreclaim)}  "

@@ -207,7 +207,98 @@ def build_graph(functions: dict, registrations: list, field_functions: list | No
                     g.add_edge(caller, callee, key=key, call=c, file=file, field=(c.struct, len(tgt)))
                     key += 1
                     g.graph["field_edges"] += 1
+    g.graph["callback_edges"] = _callback_edges(g, functions, by_name, key)
     return g
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How a function calls what its caller passes in one of its parameters: the state there
+    (inherits, slept, the lock it holds itself), the conditions, and the chain of functions the
+    pointer went through (hops: (function, file, line, parameter), outermost first)."""
+
+    inherits: bool
+    slept: bool
+    conds: tuple
+    hops: tuple
+    held: tuple = ()  # (file, function, lock) of a lock taken between the caller and the call, if any
+
+
+MAX_CALLBACK_LEVELS = 3  # f(cb) -> g(cb) -> h(cb) calling cb: deeper chains are not followed
+
+
+def _invocations(functions: dict, by_name: dict) -> dict:
+    """node -> {parameter index: [Invocation]}: the calls a function makes through its own
+    function-pointer parameters, directly or by passing the parameter on to a function that does
+    (net/core/dev_addr_lists.c __dev_uc_sync() -> __hw_addr_sync_dev() -> sync())."""
+    inv: dict = {}
+    for (file, name), f in functions.items():
+        for c in f.calls:
+            if c.via_param and c.via_param in f.params:
+                held = ((file, name, c.held[0]),) if c.held else ()
+                conds = tuple(open_conditions(c.guards, {}) + c.conds)
+                i = Invocation(c.inherits, c.slept, conds, ((name, file, c.line, c.via_param),), held)
+                inv.setdefault(fid(file, name, f.static), {}).setdefault(f.params.index(c.via_param), []).append(i)
+    for _ in range(MAX_CALLBACK_LEVELS - 1):
+        added = False
+        for (file, name), f in functions.items():
+            node = fid(file, name, f.static)
+            for c in f.calls:
+                for k, passed in c.arg_params.items():
+                    if passed not in f.params:
+                        continue
+                    for callee in _resolve(c.callee, file, by_name):
+                        for i in inv.get(callee, {}).get(int(k), ()):
+                            if len(i.hops) >= MAX_CALLBACK_LEVELS or any(h[0] == name for h in i.hops):
+                                continue
+                            mine = inv.setdefault(node, {}).setdefault(f.params.index(passed), [])
+                            j = _through(c, file, name, i)
+                            if j not in mine:
+                                mine.append(j)
+                                added = True
+        if not added:
+            break
+    return inv
+
+
+def _through(c, file: str, name: str, i: Invocation) -> Invocation:
+    """Invocation I of a callee, seen from the call C that passes it the pointer."""
+    held = ((file, name, c.held[0]),) if c.held and i.inherits else i.held
+    return Invocation(c.inherits and i.inherits, c.slept or i.slept,
+                      tuple(open_conditions(c.guards, {}) + c.conds) + i.conds,
+                      ((name, file, c.line, ""),) + i.hops, held)
+
+
+def _callback_edges(g, functions: dict, by_name: dict, key: int) -> int:
+    """An edge from each call that passes a function to a parameter the callee calls through, to
+    that function: the callback runs inside the call, in the caller's state there (the caller's
+    lock still held if the callee did not drop it).  Labelled `callback` (the Invocation), with a
+    CallFacts of the passing call that carries no argument values (they were the callee's)."""
+    inv = _invocations(functions, by_name)
+    n = 0
+    for (file, name), f in functions.items():
+        caller = fid(file, name, f.static)
+        for c in f.calls:
+            if not c.func_args:
+                continue
+            for callee in _resolve(c.callee, file, by_name):
+                for k, target in sorted(c.func_args.items()):
+                    for i in inv.get(callee, {}).get(int(k), ()):
+                        for node in _resolve(target, file, by_name):
+                            g.add_edge(caller, node, key=key, call=_callback_call(c, target, i), file=file,
+                                       callback=i)
+                            key += 1
+                            n += 1
+    return n
+
+
+def _callback_call(c, target: str, i: Invocation):
+    from dataclasses import replace
+
+    return replace(c, callee=target, held=c.held if i.inherits else [], result=None,
+                   inherits=c.inherits and i.inherits, slept=c.slept or i.slept, conds=c.conds + list(i.conds),
+                   const_args={}, arg_params={}, field_args={}, arg_sets={}, pass_fields={}, arg_clobbers={},
+                   gfp_args={}, size_args={}, func_args={}, struct="", via_param="")
 
 
 def _field_targets(field_functions: list, by_name: dict) -> dict:
@@ -220,7 +311,15 @@ def _field_targets(field_functions: list, by_name: dict) -> dict:
 
 
 def called(c, data: dict, callee: str) -> str:
-    """How a witness step names the call on edge DATA: `p->ops->fn()` edges name the function they may reach."""
+    """How a witness step names the call on edge DATA: `p->ops->fn()` edges name the function they may
+    reach, callback edges the function the pointer is passed to."""
+    if "callback" in data:
+        hops = data["callback"].hops
+        passes = "".join(f", which passes {c.callee} to {h[0]}() at {prev[1]}:{prev[2]}"
+                         for prev, h in zip(hops, hops[1:]))
+        last = hops[-1]
+        return (f"{hops[0][0]}(){passes}, which calls {c.callee}() through its parameter {last[3]} "
+                f"at {last[1]}:{last[2]}")
     if "field" not in data:
         return f"{c.callee}()"
     struct, n = data["field"]
@@ -457,6 +556,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                 conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
                             open_conditions(c.guards, {}) + c.conds),
             ], c.result is None))
+    sources += _callback_sources(g, ctx)
     # a function whose result some call uses may be a wrapper, and those calls its allocation sites
     # (program._wrapper_sites), reported there: for it, a witness that enters by another call is kept too
     used = {callee for _, callee, data in g.edges(data=True) if data["call"].result is not None}
@@ -497,6 +597,26 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             heapq.heappush(heap, (witness_cost(p2), next(seq), callee, cc, p2, plain))
     ctx.atomic_states = states
     ctx.atomic = {n: lst[0][1] for n, lst in states.items()}
+
+
+def _callback_sources(g, ctx: Contexts) -> list:
+    """Callbacks called under a lock the function they are passed to takes itself
+    (kernel/stop_machine.c stop_machine_cpuslocked() runs `fn` with interrupts off before SMP)."""
+    out = []
+    for caller, callee, data in g.edges(data=True):
+        i = data.get("callback")
+        if i is None or not i.held or caller in ctx.boot:
+            continue
+        c = data["call"]
+        if c.held:  # the caller's own lock: a source of the general kind already
+            continue
+        hfile, hname, lock = i.held[0]
+        hop = next((h for h in i.hops if h[:2] == (hname, hfile)), i.hops[-1])
+        what = (f"calls {c.callee}() with {lock[3]}({lock[1]}) held (its parameter, passed by "
+                f"{g.nodes[caller]['facts'].name}() at {data['file']}:{c.line})")
+        out.append((callee, {}, [step(hfile, lock[2], hname, f"{lock[3]}({lock[1]}) acquired here"),
+                                 conditional(step(hfile, hop[2], hname, what), list(i.conds))], True))
+    return out
 
 
 def _covering(lst: list, consts: dict) -> dict:

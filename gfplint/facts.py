@@ -96,6 +96,7 @@ class CallFacts:
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
     func_args: dict = field(default_factory=dict)  # parameter index (str) -> function named there (`&f`, `f`)
+    via_param: str = ""  # a call through the caller's own function-pointer parameter (`sync(dev, addr)`): its name
 
 
 @dataclass

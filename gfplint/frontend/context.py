@@ -366,6 +366,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for call, anc in walk.other_calls:
         st = states.get(call.hash, empty)
         cf = _call_facts(call, anc, st, ctx, env, file, fn)
+        if cf is not None and cf.via_param and (cf.via_param not in params or walk.writes.changed(cf.via_param)):
+            cf = None  # a parameter the function reassigns may no longer hold what its caller passed
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
@@ -472,6 +474,21 @@ def _callee(call) -> tuple:
     return None, ""
 
 
+def _param_callee(call) -> str:
+    """The parameter a call goes through, `fn(x)` or `(*fn)(x)` with `fn` a function-pointer
+    parameter of the caller ("" otherwise): net/core/dev_addr_lists.c __hw_addr_sync_dev() calls its
+    `sync` parameter, the driver's function its caller passed."""
+    kids = children(call)
+    node = kids[0] if kids else None
+    while node is not None and node.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.UNARY_OPERATOR):
+        inner = children(node)
+        node = inner[0] if len(inner) == 1 else None
+    if node is None or node.kind != K.DECL_REF_EXPR:
+        return ""
+    ref = node.referenced
+    return ref.spelling if ref is not None and ref.kind == K.PARM_DECL else ""
+
+
 def struct_of_field(decl) -> str:
     """The named struct or union that declares field DECL ("" when anonymous or unknown)."""
     if decl is None or decl.kind != K.FIELD_DECL:
@@ -492,13 +509,17 @@ def _param_types(call, ctx):
 
 def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     callee, struct = _callee(call)
+    via = ""
     if callee is None:
-        return None
+        via = _param_callee(call)
+        if not via:
+            return None
+        callee = f"(*{via})"  # no function has this name: the linker gives it edges of its own
     f, line, col, _ = ctx.where(call.location)
     if f != file:
         return None
     cf = CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
-                   inherits=_inherits(st), struct=struct, slept=st.slept, before=_before(st))
+                   inherits=_inherits(st), struct=struct, slept=st.slept, before=_before(st), via_param=via)
     args = list(call.get_arguments())
 
     for i, a in enumerate(args):
