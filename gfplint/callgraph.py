@@ -318,8 +318,11 @@ def called(c, data: dict, callee: str) -> str:
         passes = "".join(f", which passes {c.callee} to {h[0]}() at {prev[1]}:{prev[2]}"
                          for prev, h in zip(hops, hops[1:]))
         last = hops[-1]
-        return (f"{hops[0][0]}(){passes}, which calls {c.callee}() through its parameter {last[3]} "
+        head = f"{c.inline}(), which calls {hops[0][0]}()" if c.inline else f"{hops[0][0]}()"
+        return (f"{head}{passes}, which calls {c.callee}() through its parameter {last[3]} "
                 f"at {last[1]}:{last[2]}")
+    if c.inline:  # a call the header inline the caller wrote makes (the graph holds no inline)
+        return f"{c.inline}(), which calls {c.callee}()"
     if "field" not in data:
         return f"{c.callee}()"
     struct, n = data["field"]

@@ -97,6 +97,7 @@ class CallFacts:
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
     func_args: dict = field(default_factory=dict)  # parameter index (str) -> function named there (`&f`, `f`)
     via_param: str = ""  # a call through the caller's own function-pointer parameter (`sync(dev, addr)`): its name
+    inline: str = ""  # a call a header inline makes with the caller's functions: the inline called (`__dev_uc_sync`)
 
 
 @dataclass

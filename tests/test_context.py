@@ -84,6 +84,35 @@ def test_a_null_argument_decides_the_condition():
     assert all("conditions" not in s for s in f.path)
 
 
+def test_callback_witness_names_the_function_the_pointer_went_through():
+    # __dev_uc_sync(dev, sync, unsync) -> __hw_addr_sync_dev() -> sync(): the step at the passing
+    # call names each hop, so the reader can find the call through the parameter
+    path, result = run_fixture("calls.c")
+    src = path.read_text().splitlines()
+
+    def line(text: str) -> int:
+        return next(i for i, l in enumerate(src, 1) if text in l)
+
+    by_fn = {f.function: f for f in result.findings if f.rule == "sleep-in-atomic"}
+    add = by_fn["sync_add"].path
+    assert [s["function"] for s in add] == ["dev_set_rx_list", "dev_set_rx_list", "sync_add"]
+    assert add[1]["what"] == (f"calls sync_list(), which passes sync_add to sync_each() at calls.c:"
+                              f"{line('sync_each(d, sync); /* passed on')}, which calls sync_add() through its "
+                              f"parameter sync at calls.c:{line('if (sync(d, i))')} with spin_lock_bh(&d->lock) held")
+    # the callee's own lock: the witness starts there, and names who passed the function
+    irq = by_fn["sync_irq"].path
+    lock = line("sync(d, 1);") - 1  # spin_lock_bh() on the line before
+    assert [(s["function"], s["line"]) for s in irq[:2]] == [("sync_locked", lock), ("sync_locked", lock + 1)]
+    assert f"passed by dev_sync_irq() at calls.c:{line('sync_locked(d, sync_irq);')}" in irq[1]["what"]
+    # a header inline given the functions: the step names the inline the caller wrote
+    assert by_fn["uc_add"].path[1]["what"].startswith("calls dev_addr_sync(), which calls addr_sync_dev(), which "
+                                                      "calls uc_add() through its parameter sync at calls.c:")
+    assert by_fn["dev_release"].path[1]["what"] == ("calls dev_put_last(), which calls dev_release() with "
+                                                    "spin_lock_bh(&d->lock) held")
+    # stored for later, called after the caller's unlock, or after the callee drops the lock: no context
+    assert not {"sync_kept", "sync_unlocked", "sync_dropped"} & set(by_fn)
+
+
 def test_registration_witness_names_the_api():
     _, result = run_fixture("calls.c")
     timer = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "dev_timer"][0]

@@ -380,6 +380,13 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
             if walk.branches:
                 cf.arg_sets = _arg_sets(call, anc, narrowing, walk.writes, params)
             calls.append(cf)
+    for call, anc in walk.inline_calls:
+        for callee, func_args in inline_forwards(call, ctx):
+            cf = _forwarded(call, callee, func_args, states.get(call.hash, empty), ctx, file)
+            if cf is not None:
+                cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
+                cf.conds = branch_conditions(call, anc, tests, ctx, texts)
+                calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
     walk.param_writes, walk.param_passes = pset.summary()
@@ -487,6 +494,71 @@ def _param_callee(call) -> str:
         return ""
     ref = node.referenced
     return ref.spelling if ref is not None and ref.kind == K.PARM_DECL else ""
+
+
+MAX_INLINE_DEPTH = 3
+
+
+def inline_forwards(call, ctx) -> list:
+    """What a call to a header inline does with the functions it is given, as calls of the caller:
+    [(callee, {argument index: function})].  include/linux/netdevice.h __dev_uc_sync(dev, sync,
+    unsync) is __hw_addr_sync_dev(&dev->uc, dev, sync, unsync): a call of __hw_addr_sync_dev()
+    given the caller's functions.  An inline that calls the pointer itself gives (function, {})."""
+    ref = call.referenced
+    if ref is None or ref.kind != K.FUNCTION_DECL:
+        return []
+    given = {}
+    for i, a in enumerate(call.get_arguments()):
+        target = _decl_ref(a)
+        if target is not None:
+            given[i] = target
+    return _forwards(ref, given, ctx, MAX_INLINE_DEPTH)
+
+
+def _forwards(ref, given: dict, ctx, depth: int) -> list:
+    defn = ref.get_definition()
+    if defn is None or depth == 0:
+        return []
+    params = [c.spelling for c in children(defn) if c.kind == K.PARM_DECL]
+    passed = {params[i]: f for i, f in given.items() if i < len(params)}
+    body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None)
+    if not passed or body is None:
+        return []
+    out = []
+    for _, x in cfg.calls_in(body):
+        via = _param_callee(x)
+        if via in passed:
+            out.append((passed[via], {}))
+            continue
+        callee = x.referenced
+        if callee is None or callee.kind != K.FUNCTION_DECL:
+            continue
+        sub = {j: passed[n] for j, a in enumerate(x.get_arguments()) if (n := _param_name(a)) in passed}
+        if not sub:
+            continue
+        if ctx.callee(callee)[2]:  # another header inline: what it does with them
+            out += _forwards(callee, sub, ctx, depth - 1)
+        else:
+            out.append((callee.spelling, {str(j): f for j, f in sub.items()}))
+    return out
+
+
+def _param_name(a) -> str:
+    """The parameter argument A names, as it is ("" for anything else)."""
+    while a.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR) and len(children(a)) == 1:
+        a = children(a)[0]
+    ref = a.referenced if a.kind == K.DECL_REF_EXPR else None
+    return ref.spelling if ref is not None and ref.kind == K.PARM_DECL else ""
+
+
+def _forwarded(call, callee: str, func_args: dict, st, ctx, file) -> CallFacts | None:
+    """The call a header inline makes with the caller's functions, at the caller's call and state."""
+    f, line, col, _ = ctx.where(call.location)
+    if f != file:
+        return None
+    return CallFacts(callee, line, col, _token_list(st, False), sorted(st.must), _scopes_may(st),
+                     call=normalize(ctx.text(call) or callee)[:400], inherits=_inherits(st), slept=st.slept,
+                     before=_before(st), func_args=func_args, inline=call.spelling)
 
 
 def struct_of_field(decl) -> str:

@@ -391,6 +391,7 @@ class FunctionWalk:
     calls: list = field(default_factory=list)  # (call cursor, ancestors)
     cache_creates: list = field(default_factory=list)  # (call cursor, ancestors)
     other_calls: list = field(default_factory=list)  # (call cursor, ancestors): call-graph edges
+    inline_calls: list = field(default_factory=list)  # (call cursor, ancestors): header inlines given a function
     guard_owners: dict = field(default_factory=dict)  # guard constructor call hash -> block hash
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
     field_assignments: list = field(default_factory=list)  # (field, function, line, struct, object as written)
@@ -465,6 +466,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     if not _header_inline(c, ctx):
         w.other_calls.append((c, list(anc)))
+    elif any(_names_function(a) for a in c.get_arguments()):
+        w.inline_calls.append((c, list(anc)))  # __dev_uc_sync(dev, my_sync, my_unsync): context.inline_forwards()
     if c.spelling.startswith("class_") and c.spelling.endswith("_constructor"):
         owner = next((a for a in reversed(anc) if a.kind in (K.COMPOUND_STMT, K.FOR_STMT)), None)
         if owner is not None:
@@ -524,6 +527,12 @@ def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
     if ref is None or ref.kind != K.FUNCTION_DECL:
         return False
     return ctx.callee(ref)[2]
+
+
+def _names_function(a: ci.Cursor) -> bool:
+    while a.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.UNARY_OPERATOR) and len(children(a)) == 1:
+        a = children(a)[0]
+    return a.kind == K.DECL_REF_EXPR and a.referenced is not None and a.referenced.kind == K.FUNCTION_DECL
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:
