@@ -219,15 +219,16 @@ class Invocation:
 
     inherits: bool
     slept: bool
-    conds: tuple
+    conds: tuple  # conditions as written, and guards no caller decided
     hops: tuple
     held: tuple = ()  # (file, function, lock) of a lock taken between the caller and the call, if any
+    guards: dict = field(default_factory=dict, compare=False)  # on the parameters of the first hop's function
 
 
 MAX_CALLBACK_LEVELS = 3  # f(cb) -> g(cb) -> h(cb) calling cb: deeper chains are not followed
 
 
-def _invocations(functions: dict, by_name: dict) -> dict:
+def _invocations(g, functions: dict, by_name: dict) -> dict:
     """node -> {parameter index: [Invocation]}: the calls a function makes through its own
     function-pointer parameters, directly or by passing the parameter on to a function that does
     (net/core/dev_addr_lists.c __dev_uc_sync() -> __hw_addr_sync_dev() -> sync())."""
@@ -236,8 +237,8 @@ def _invocations(functions: dict, by_name: dict) -> dict:
         for c in f.calls:
             if c.via_param and c.via_param in f.params:
                 held = ((file, name, c.held[0]),) if c.held else ()
-                conds = tuple(open_conditions(c.guards, {}) + c.conds)
-                i = Invocation(c.inherits, c.slept, conds, ((name, file, c.line, c.via_param),), held)
+                i = Invocation(c.inherits, c.slept, tuple(c.conds), ((name, file, c.line, c.via_param),), held,
+                               dict(c.guards))
                 inv.setdefault(fid(file, name, f.static), {}).setdefault(f.params.index(c.via_param), []).append(i)
     for _ in range(MAX_CALLBACK_LEVELS - 1):
         added = False
@@ -251,9 +252,9 @@ def _invocations(functions: dict, by_name: dict) -> dict:
                         for i in inv.get(callee, {}).get(int(k), ()):
                             if len(i.hops) >= MAX_CALLBACK_LEVELS or any(h[0] == name for h in i.hops):
                                 continue
+                            j = _through(c, file, name, i, g.nodes[callee]["facts"].params)
                             mine = inv.setdefault(node, {}).setdefault(f.params.index(passed), [])
-                            j = _through(c, file, name, i)
-                            if j not in mine:
+                            if j is not None and j not in mine:
                                 mine.append(j)
                                 added = True
         if not added:
@@ -261,20 +262,35 @@ def _invocations(functions: dict, by_name: dict) -> dict:
     return inv
 
 
-def _through(c, file: str, name: str, i: Invocation) -> Invocation:
-    """Invocation I of a callee, seen from the call C that passes it the pointer."""
+def _decided(c, params: list, i: Invocation) -> tuple | None:
+    """The conditions of invocation I left once call C's constant arguments are known, or None when
+    they rule it out: fs/smb/server/vfs_cache.c __close_file_table_ids() calls `skip` under its lock
+    only `if (!skip_preserves_fp)`, and ksmbd_close_session_fds() passes true."""
+    consts = callee_consts(c, params, {})
+    if not allows(i.guards, consts):
+        return None
+    return tuple(open_conditions(i.guards, consts)) + i.conds
+
+
+def _through(c, file: str, name: str, i: Invocation, params: list) -> Invocation | None:
+    """Invocation I of a callee (parameters PARAMS), seen from the call C that passes it the pointer."""
+    conds = _decided(c, params, i)
+    if conds is None:
+        return None
     held = ((file, name, c.held[0]),) if c.held and i.inherits else i.held
-    return Invocation(c.inherits and i.inherits, c.slept or i.slept,
-                      tuple(open_conditions(c.guards, {}) + c.conds) + i.conds,
-                      ((name, file, c.line, ""),) + i.hops, held)
+    return Invocation(c.inherits and i.inherits, c.slept or i.slept, tuple(c.conds) + conds,
+                      ((name, file, c.line, ""),) + i.hops, held, dict(c.guards))
 
 
 def _callback_edges(g, functions: dict, by_name: dict, key: int) -> int:
     """An edge from each call that passes a function to a parameter the callee calls through, to
     that function: the callback runs inside the call, in the caller's state there (the caller's
-    lock still held if the callee did not drop it).  Labelled `callback` (the Invocation), with a
-    CallFacts of the passing call that carries no argument values (they were the callee's)."""
-    inv = _invocations(functions, by_name)
+    lock still held if the callee did not drop it).  Labelled `callback` (the Invocation, its
+    conditions decided by the call's constant arguments), with a CallFacts of the passing call
+    that carries no argument values (they were the callee's)."""
+    from dataclasses import replace
+
+    inv = _invocations(g, functions, by_name)
     n = 0
     for (file, name), f in functions.items():
         caller = fid(file, name, f.static)
@@ -284,6 +300,10 @@ def _callback_edges(g, functions: dict, by_name: dict, key: int) -> int:
             for callee in _resolve(c.callee, file, by_name):
                 for k, target in sorted(c.func_args.items()):
                     for i in inv.get(callee, {}).get(int(k), ()):
+                        conds = _decided(c, g.nodes[callee]["facts"].params, i)
+                        if conds is None:
+                            continue
+                        i = replace(i, conds=conds, guards={})
                         for node in _resolve(target, file, by_name):
                             g.add_edge(caller, node, key=key, call=_callback_call(c, target, i), file=file,
                                        callback=i)

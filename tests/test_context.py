@@ -107,10 +107,13 @@ def test_callback_witness_names_the_function_the_pointer_went_through():
     # a header inline given the functions: the step names the inline the caller wrote
     assert by_fn["uc_add"].path[1]["what"].startswith("calls dev_addr_sync(), which calls addr_sync_dev(), which "
                                                       "calls uc_add() through its parameter sync at calls.c:")
-    assert by_fn["dev_release"].path[1]["what"] == ("calls dev_put_last(), which calls dev_release() with "
+    assert by_fn["dev_applied"].path[1]["what"] == ("calls dev_apply(), which calls dev_applied() with "
                                                     "spin_lock_bh(&d->lock) held")
-    # stored for later, called after the caller's unlock, or after the callee drops the lock: no context
-    assert not {"sync_kept", "sync_unlocked", "sync_dropped"} & set(by_fn)
+    # stored for later, called after the caller's unlock, after the callee drops the lock, only for
+    # the last reference (kref_put()), or on a branch the caller's argument rules out: no context
+    assert not {"sync_kept", "sync_unlocked", "sync_dropped", "dev_release", "skip_preserved",
+                "chunk_write"} & set(by_fn)
+    assert by_fn["skip_tree"].path[0]["function"] == "close_ids"
 
 
 def test_registration_witness_names_the_api():

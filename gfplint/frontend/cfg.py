@@ -399,8 +399,10 @@ def _exit(state: State, section, key: str, dropping: frozenset = frozenset()) ->
     return State(held, must, state.locked - {(section.cls, key)}, state.slept, state.called, state.assumed, tests)
 
 
-def _release(state: State, owner: int) -> State:
-    held = frozenset(t for t in state.held if t.owner != owner)
+def _release(state: State, owner: int, locks: frozenset = frozenset()) -> State:
+    """The end of block OWNER: its guards' locks are released, also one retaken by an explicit
+    lock call after an explicit unlock inside the block (LOCKS: their (class, key))."""
+    held = frozenset(t for t in state.held if t.owner != owner and (t.cls, t.key) not in locks)
     must = frozenset(c for c in state.must if any(t.cls == c for t in held))
     return State(held, must, state.locked, state.slept, state.called, state.assumed, state.drop_tests) if held != state.held else state
 
@@ -408,7 +410,8 @@ def _release(state: State, owner: int) -> State:
 def transfer(state: State, event, classify_event, dropping: frozenset = frozenset()) -> State:
     kind, payload = event
     if kind == "release":
-        return _release(state, payload)
+        guarded = getattr(getattr(classify_event, "__self__", None), "release", None)
+        return _release(state, payload, guarded(payload) if guarded else frozenset())
     hit = classify_event(payload)
     if hit is None:
         return state

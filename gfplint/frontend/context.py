@@ -22,6 +22,10 @@ from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, or_oper
 K = ci.CursorKind
 _GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
 _GUARD_SECTION = {}
+# guard() names (include/linux/spinlock.h DEFINE_LOCK_GUARD_*) whose lock API is not the name with
+# "spinlock" spelled "spin_lock"
+_GUARD_LOCKS = {"rcu": "rcu_read_lock", "preempt": "preempt_disable", "preempt_notrace": "preempt_disable_notrace",
+                "irq": "local_irq_disable", "irqsave": "local_irq_save", "bh": "local_bh_disable"}
 
 
 def _guard_section(name: str) -> Section:
@@ -49,6 +53,7 @@ class Classifier:
         self.owners = owners  # guard constructor call hash -> owning block hash
         self.sleeping_sites = sleeping_sites  # call hashes of allocations that always may sleep
         self._events: dict = {}  # id(call) -> (call, event): the dataflow asks at every iteration
+        self.guarded: dict = {}  # block hash -> {(class, key)} of the locks guard() holds until its end
 
     def names(self, call) -> list:
         """(name, written args, line) candidates: the macro instantiation at the call, then the callee."""
@@ -87,7 +92,11 @@ class Classifier:
         m = _GUARD_CTOR.match(call.spelling)
         if m and m.group(1) in self.cat.guards:
             line = self.ctx.where(call.location)[1]
-            return ("enter", _guard_section(m.group(1)), "", line, f"guard({m.group(1)})", self.owners.get(call.hash, 0))
+            sec, key = self._guard_lock(m.group(1), call)
+            owner = self.owners.get(call.hash, 0)
+            if owner:
+                self.guarded.setdefault(owner, set()).add((sec.cls, key))
+            return ("enter", sec, key, line, f"guard({m.group(1)})", owner)
         for name, args, line in self.names(call):
             sec = self.cat.enter.get(name)
             if sec is not None:
@@ -111,6 +120,19 @@ class Classifier:
             return ("exit", _release_section(call.spelling, released[0]), "", self.ctx.where(call.location)[1],
                     call.spelling, 0)
         return self._plain(call)
+
+    def _guard_lock(self, name: str, ctor) -> tuple:
+        """(Section, key) of guard(NAME): the lock API's own section and its object, so that an
+        explicit unlock inside the guarded block drops it (fs/super.c __iterate_supers() holds
+        guard(spinlock)(&sb_lock) and calls back between spin_unlock() and spin_lock())."""
+        sec = self.cat.enter.get(_GUARD_LOCKS.get(name, name.replace("spinlock", "spin_lock")))
+        if sec is None or sec.conditional or sec.conditional_zero or sec.scope:
+            return _guard_section(name), ""
+        return sec, self._key(ctor, None, 0) if sec.key is not None else ""
+
+    def release(self, owner: int) -> frozenset:
+        """The (class, key) locks a guard of block OWNER releases at its end, however taken since."""
+        return frozenset(self.guarded.get(owner, ()))
 
     def _plain(self, call):
         """An ordinary call: ("call", None, names, ...), the link learns which of NAMES always sleep;
@@ -372,6 +394,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
             cf.arg_params = _arg_params(call, pset)
+            _nonnull_locals(call, cf, value)
             if cf.arg_params:
                 cf.pass_fields = _pass_fields(call, cf.arg_params, pset)
                 cf.arg_clobbers = _arg_clobbers(call, cf.arg_params, pset)
@@ -525,10 +548,14 @@ def _forwards(ref, given: dict, ctx, depth: int) -> list:
     if not passed or body is None:
         return []
     out = []
+    always = _unconditional_calls(body)
     for _, x in cfg.calls_in(body):
         via = _param_callee(x)
         if via in passed:
-            out.append((passed[via], {}))
+            # only when it always runs: include/linux/kref.h kref_put() calls `release` only for
+            # the last reference, and a put under a lock is almost never the last one
+            if x.hash in always:
+                out.append((passed[via], {}))
             continue
         callee = x.referenced
         if callee is None or callee.kind != K.FUNCTION_DECL:
@@ -540,6 +567,35 @@ def _forwards(ref, given: dict, ctx, depth: int) -> list:
             out += _forwards(callee, sub, ctx, depth - 1)
         else:
             out.append((callee.spelling, {str(j): f for j, f in sub.items()}))
+    return out
+
+
+_BRANCHING = (K.IF_STMT, K.SWITCH_STMT, K.FOR_STMT, K.WHILE_STMT, K.DO_STMT, K.CONDITIONAL_OPERATOR)
+
+
+def _unconditional_calls(body) -> set:
+    """Hashes of the calls of an inline's BODY that run every time it does: not under a branch, a
+    loop, `?:` or the right side of `&&`/`||`, and before any return but the last statement."""
+    out: set = set()
+
+    def visit(c, ok: bool) -> None:
+        if c.kind == K.CALL_EXPR and ok:
+            out.add(c.hash)
+        kids = children(c)
+        if c.kind in _BRANCHING:
+            ok = False
+        if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR):
+            visit(kids[0], ok)
+            for k in kids[1:]:
+                visit(k, False)
+            return
+        for k in kids:
+            visit(k, ok)
+
+    for k in children(body):
+        visit(k, True)
+        if k.kind == K.RETURN_STMT or k.kind in _BRANCHING:
+            break  # what follows may not run
     return out
 
 
@@ -637,6 +693,14 @@ def _literal(a) -> bool:
     if node.kind == K.BINARY_OPERATOR:  # MSG_DONTWAIT | MSG_NOSIGNAL
         return all(_literal(k) for k in children(node))
     return node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.ENUM_CONSTANT_DECL
+
+
+def _nonnull_locals(call, cf: CallFacts, value: Values) -> None:
+    """Arguments that are a local pointer only ever set to `&obj`: never NULL, like `&obj` itself."""
+    for i, a in enumerate(call.get_arguments()):
+        node = _bare(a)
+        if str(i) not in cf.const_args and node.kind == K.DECL_REF_EXPR and value.address(node):
+            cf.const_args[str(i)] = 1
 
 
 def _arg_params(call, params: Params) -> dict:

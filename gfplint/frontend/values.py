@@ -100,6 +100,20 @@ class Values:
             seen.add(x)
         return seen.pop() if len(seen) == 1 else None
 
+    def address(self, ref_expr) -> bool:
+        """A non-static local pointer every write of which is `&obj`, so never NULL: fs/reiserfs/
+        journal.c write_ordered_buffers() passes `spinlock_t *lock = &j->j_dirty_buffers_lock` to
+        add_to_chunk(), whose `if (lock)` then always holds."""
+        var = ref_expr.referenced
+        if var is None or var.kind != K.VAR_DECL or var.storage_class == ci.StorageClass.STATIC \
+                or var.semantic_parent is None or var.semantic_parent.kind != K.FUNCTION_DECL:
+            return False
+        name = var.spelling
+        given = self.writes.values.get(name)
+        if not given or self.writes.address_uses.get(name) or name in self.writes.zeroed:
+            return False
+        return all(v is not None and _is_address(v) for v in given)
+
     def _constant_return(self, ref, depth: int) -> int | None:
         d = ref.get_definition()
         if d is None or _overridable(d):
@@ -120,6 +134,13 @@ class Values:
                 return None
             seen.add(x)
         return seen.pop() if len(seen) == 1 else None
+
+
+def _is_address(expr) -> bool:
+    c = expr
+    while c.kind in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR) and children(c):
+        c = children(c)[-1]
+    return c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) == cu.UNARY_ADDR_OF
 
 
 def _overridable(d) -> bool:
