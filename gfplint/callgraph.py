@@ -106,6 +106,8 @@ def callee_consts(call, callee_params: list, consts: dict, blocked: dict | None 
             if passed.startswith("!"):
                 v = tuple(sorted({int(not x) for x in v})) if isinstance(v, tuple) else int(not v)
             out[p] = v
+        elif k in call.arg_params and _locked(call, call.arg_params[k]):
+            out[p] = 1  # the caller holds spin_lock(p) or spin_lock(&p->lock): p is no NULL pointer
         for f, v in call.field_args.get(k, {}).items():  # &cfg: the local struct's known fields
             out[f"{p}->{f}"] = v
         passed = call.arg_params.get(k)
@@ -128,6 +130,15 @@ def callee_consts(call, callee_params: list, consts: dict, blocked: dict | None 
         elif isinstance(gfp, dict) and GFP_PREFIX + gfp.get("param", "") in consts:
             out[GFP_PREFIX + p] = consts[GFP_PREFIX + gfp["param"]]
     return out
+
+
+def _locked(call, param: str) -> bool:
+    """PARAM (a plain parameter name) is a pointer the caller has locked by the CALL, `spin_lock(lock)`
+    or `spin_lock(&p->lock)`: it is no NULL pointer there (fs/reiserfs/journal.c
+    write_ordered_buffers() holds `lock` and passes it to add_to_chunk(), which tests `if (lock)`)."""
+    if not param.isidentifier():
+        return False
+    return any(h[1] == param or h[1].startswith((f"&{param}->", f"{param}->")) for h in call.held)
 
 
 MAX_STATES = 16  # constant-argument contexts kept per function before falling back to "unknown"
