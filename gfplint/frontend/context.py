@@ -22,10 +22,6 @@ from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, or_oper
 K = ci.CursorKind
 _GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
 _GUARD_SECTION = {}
-# guard() names (include/linux/spinlock.h DEFINE_LOCK_GUARD_*) whose lock API is not the name with
-# "spinlock" spelled "spin_lock"
-_GUARD_LOCKS = {"rcu": "rcu_read_lock", "preempt": "preempt_disable", "preempt_notrace": "preempt_disable_notrace",
-                "irq": "local_irq_disable", "irqsave": "local_irq_save", "bh": "local_bh_disable"}
 
 
 def _guard_section(name: str) -> Section:
@@ -125,10 +121,13 @@ class Classifier:
         """(Section, key) of guard(NAME): the lock API's own section and its object, so that an
         explicit unlock inside the guarded block drops it (fs/super.c __iterate_supers() holds
         guard(spinlock)(&sb_lock) and calls back between spin_unlock() and spin_lock())."""
-        sec = self.cat.enter.get(_GUARD_LOCKS.get(name, name.replace("spinlock", "spin_lock")))
-        if sec is None or sec.conditional or sec.conditional_zero or sec.scope:
+        sec = self.cat.enter.get(name.replace("spinlock", "spin_lock"))
+        key = self._key(ctor, None, 0) if sec is not None and sec.key is not None else ""
+        if not key or sec.conditional or sec.conditional_zero or sec.scope:
+            # an unkeyed section (guard(rcu)) stays a section of its own: its end must not
+            # release an rcu_read_lock() the function took outside the block
             return _guard_section(name), ""
-        return sec, self._key(ctor, None, 0) if sec.key is not None else ""
+        return sec, key
 
     def release(self, owner: int) -> frozenset:
         """The (class, key) locks a guard of block OWNER releases at its end, however taken since."""
