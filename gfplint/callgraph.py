@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
@@ -299,8 +299,6 @@ def _callback_edges(g, functions: dict, by_name: dict, key: int) -> int:
     lock still held if the callee did not drop it).  Labelled `callback` (the Invocation, its
     conditions decided by the call's constant arguments), with a CallFacts of the passing call
     that carries no argument values (they were the callee's)."""
-    from dataclasses import replace
-
     inv = _invocations(g, functions, by_name)
     n = 0
     for (file, name), f in functions.items():
@@ -324,8 +322,6 @@ def _callback_edges(g, functions: dict, by_name: dict, key: int) -> int:
 
 
 def _callback_call(c, target: str, i: Invocation):
-    from dataclasses import replace
-
     return replace(c, callee=target, held=c.held if i.inherits else [], result=None,
                    inherits=c.inherits and i.inherits, slept=c.slept or i.slept, conds=c.conds + list(i.conds),
                    const_args={}, arg_params={}, field_args={}, arg_sets={}, pass_fields={}, arg_clobbers={},

@@ -531,7 +531,7 @@ def inline_forwards(call, ctx) -> list:
         return []
     given = {}
     for i, a in enumerate(call.get_arguments()):
-        target = _decl_ref(a)
+        target = named_function(a)
         if target is not None:
             given[i] = target
     return _forwards(ref, given, ctx, MAX_INLINE_DEPTH)
@@ -650,7 +650,7 @@ def _call_facts(call, anc, st, ctx, env: GfpEnv, file, fn) -> CallFacts | None:
     args = list(call.get_arguments())
 
     for i, a in enumerate(args):
-        target = _decl_ref(a)  # a function passed by name: registration wrappers register it
+        target = named_function(a)  # a function passed by name: registration wrappers register it
         if target is not None:
             cf.func_args[str(i)] = target
         if _literal(a):
@@ -970,7 +970,7 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> tuple:
         if c.kind == K.UNEXPOSED_EXPR:
             kids = children(c)
             if len(kids) == 2 and kids[0].kind == K.MEMBER_REF:
-                target = _decl_ref(kids[1])
+                target = named_function(kids[1])
                 if target and target in ctx.function_names:
                     field, struct = kids[0].spelling, struct_of_field(kids[0].referenced)
                     fline = ctx.where(kids[0].location)[1]
@@ -985,7 +985,8 @@ def file_scope_registrations(cursor, ctx, cat: ContextCatalog) -> tuple:
     return out, fields
 
 
-def _decl_ref(c) -> str | None:
+def named_function(c) -> str | None:
+    """The function an argument names (`f`, `&f`, `(cast)f`), or None."""
     while c.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.CSTYLE_CAST_EXPR, K.UNARY_OPERATOR):
         kids = children(c)
         if len(kids) != 1:

@@ -22,7 +22,7 @@ from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
 from .fields import SCALAR_TYPES, Writes
-from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, struct_of_field
+from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, named_function, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
 
@@ -466,7 +466,7 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     if not _header_inline(c, ctx):
         w.other_calls.append((c, list(anc)))
-    elif any(_names_function(a) for a in c.get_arguments()):
+    elif any(named_function(a) is not None for a in c.get_arguments()):
         w.inline_calls.append((c, list(anc)))  # __dev_uc_sync(dev, my_sync, my_unsync): context.inline_forwards()
     if c.spelling.startswith("class_") and c.spelling.endswith("_constructor"):
         owner = next((a for a in reversed(anc) if a.kind in (K.COMPOUND_STMT, K.FOR_STMT)), None)
@@ -527,12 +527,6 @@ def _header_inline(c: ci.Cursor, ctx: TUContext) -> bool:
     if ref is None or ref.kind != K.FUNCTION_DECL:
         return False
     return ctx.callee(ref)[2]
-
-
-def _names_function(a: ci.Cursor) -> bool:
-    while a.kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR, K.UNARY_OPERATOR) and len(children(a)) == 1:
-        a = children(a)[0]
-    return a.kind == K.DECL_REF_EXPR and a.referenced is not None and a.referenced.kind == K.FUNCTION_DECL
 
 
 def _field_assignment(c: ci.Cursor, w: FunctionWalk, ctx: TUContext) -> None:

@@ -82,14 +82,9 @@ class Values:
     def local(self, ref_expr, depth: int = 0) -> int | None:
         """The one value every write gives a non-static local whose address is never taken (an
         asm statement naming it counts as a write of an unknown value: Writes.asm_operands())."""
-        var = ref_expr.referenced
-        if var is None or var.kind != K.VAR_DECL or var.storage_class == ci.StorageClass.STATIC \
-                or var.semantic_parent is None or var.semantic_parent.kind != K.FUNCTION_DECL:
+        given = self._writes_of(ref_expr)
+        if given is None:
             return None
-        name = var.spelling
-        given = self.writes.values.get(name)
-        if not given or self.writes.address_uses.get(name) or name in self.writes.zeroed:
-            return None  # `&v` may be written through; memset(&v, 0, ...) writes it
         seen = set()
         for v in given:
             x = None if v is None else literal_value(v)
@@ -101,18 +96,25 @@ class Values:
         return seen.pop() if len(seen) == 1 else None
 
     def address(self, ref_expr) -> bool:
-        """A non-static local pointer every write of which is `&obj`, so never NULL: fs/reiserfs/
-        journal.c write_ordered_buffers() passes `spinlock_t *lock = &j->j_dirty_buffers_lock` to
-        add_to_chunk(), whose `if (lock)` then always holds."""
+        """A non-static local pointer every write of which is `&obj`, so never NULL, like `&obj`
+        itself: `spinlock_t *lock = &j->j_dirty_buffers_lock; ... add_to_chunk(..., lock, ...)`,
+        the local form of fs/reiserfs/journal.c write_ordered_buffers(), whose callers pass
+        `&journal->j_dirty_buffers_lock` and whose add_to_chunk() tests `if (lock)`."""
+        given = self._writes_of(ref_expr)
+        return given is not None and all(v is not None and _is_address(v) for v in given)
+
+    def _writes_of(self, ref_expr) -> list | None:
+        """Every value written to the non-static local REF_EXPR names (None: not such a local, no
+        write known, or written some other way: `&v` passed on, memset(&v, 0, ...))."""
         var = ref_expr.referenced
         if var is None or var.kind != K.VAR_DECL or var.storage_class == ci.StorageClass.STATIC \
                 or var.semantic_parent is None or var.semantic_parent.kind != K.FUNCTION_DECL:
-            return False
+            return None
         name = var.spelling
         given = self.writes.values.get(name)
         if not given or self.writes.address_uses.get(name) or name in self.writes.zeroed:
-            return False
-        return all(v is not None and _is_address(v) for v in given)
+            return None
+        return given
 
     def _constant_return(self, ref, depth: int) -> int | None:
         d = ref.get_definition()
