@@ -81,12 +81,21 @@ def open_conditions(guards: dict, consts: dict) -> list:
     return out
 
 
-def conditional(st: dict, conditions: list) -> dict:
-    """Step ST, noting the CONDITIONS under which it happens (text and JSON `conditions`)."""
+def conditional(st: dict, conditions: list, first_use: list = ()) -> dict:
+    """Step ST, noting the CONDITIONS under which it happens (text and JSON `conditions`), and the
+    fields it needs zero that its function sets itself (JSON `first_use`: lazy initialization,
+    frontend.context.first_use())."""
     if conditions:
         st["what"] += ", only if " + " && ".join(and_operand(c) for c in conditions)
         st["conditions"] = conditions
+    if first_use:
+        st["first_use"] = list(first_use)
     return st
+
+
+def first_use_steps(path: list) -> list:
+    """The steps of PATH that run only until their function first sets a field (lazy initialization)."""
+    return [st for st in path if st.get("first_use")]
 
 
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)
@@ -584,7 +593,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
             sources.append((callee, consts, [
                 step(data["file"], lock[2], fn.name, f"{lock[3]}({lock[1]}) acquired here"),
                 conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} with {lock[3]}({lock[1]}) held"),
-                            open_conditions(c.guards, {}) + c.conds),
+                            open_conditions(c.guards, {}) + c.conds, c.first_use),
             ], c.result is None))
     sources += _callback_sources(g, ctx)
     # a function whose result some call uses may be a wrapper, and those calls its allocation sites
@@ -623,7 +632,7 @@ def _propagate_atomic(g, registrations, ctx: Contexts) -> None:
                                                    and (callee, state_key(cc)) not in ctx.atomic_plain):
                 continue
             p2 = path + [conditional(edge_step(data, fn.name, f"calls {called(c, data, callee)} in atomic context"),
-                                     open_conditions(c.guards, consts) + c.conds)]
+                                     open_conditions(c.guards, consts) + c.conds, c.first_use)]
             heapq.heappush(heap, (witness_cost(p2), next(seq), callee, cc, p2, plain))
     ctx.atomic_states = states
     ctx.atomic = {n: lst[0][1] for n, lst in states.items()}
@@ -660,8 +669,10 @@ def state_key(consts: dict) -> tuple:
 
 
 def witness_cost(path: list) -> tuple:
-    """Order of witnesses: fewest conditions the reader must check, then fewest steps."""
-    return (sum(len(st.get("conditions", ())) for st in path), len(path))
+    """Order of witnesses: fewest steps that run only on an object's first use (a path without
+    one is a finding without the doubt of call order), then fewest conditions the reader must
+    check, then fewest steps."""
+    return (len(first_use_steps(path)), sum(len(st.get("conditions", ())) for st in path), len(path))
 
 
 def _known(states: dict, node, consts: dict) -> bool:

@@ -60,6 +60,7 @@ class Site:
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
     guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
     conds: list = field(default_factory=list)  # other conditions for it to run, as written (innermost last)
+    first_use: list = field(default_factory=list)  # fields (`p->f`) it runs only while zero, and its function sets
     live: bool = True  # a path of the function's CFG reaches it (False: behind `if (!IS_ENABLED(CONFIG_X)) return`)
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
@@ -92,6 +93,7 @@ class CallFacts:
     arg_clobbers: dict = field(default_factory=dict)  # index (str) passing `p->f` -> [callee, index] of earlier calls given p
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     conds: list = field(default_factory=list)  # other conditions for this call to run, as written (innermost last)
+    first_use: list = field(default_factory=list)  # fields (`p->f`) it runs only while zero, and the caller sets
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)

@@ -52,6 +52,7 @@ class Program:
     registrations: list = field(default_factory=list)
     contexts: object = None  # callgraph.Contexts
     wrappers: dict = field(default_factory=dict)  # function id -> why it is a wrapper
+    first_use: bool = False  # report sleep-in-atomic paths through a lazy initialization (--first-use)
 
 
 def request_for(site: Site, catalog: Catalog, kernel: str) -> Request:
@@ -198,7 +199,7 @@ def _atomic_witness(s: Site, node, ctx, g, wrapper_calls=frozenset()) -> tuple:
         cls, key, line, api = s.held[0]
         return [callgraph.step(s.file, line, s.function, f"{api}({key}) acquired here"),
                 callgraph.conditional(callgraph.step(s.file, s.line, s.function, f"{s.api}() called with it held"),
-                                      s.conds)], {}
+                                      s.conds, s.first_use)], {}
     if node is None or node not in ctx.atomic:
         return None, {}
     if not s.inherits or s.slept or callgraph.slept_before(g, s.file, s.before, ctx.sleeping):
@@ -213,7 +214,8 @@ def _atomic_witness(s: Site, node, ctx, g, wrapper_calls=frozenset()) -> tuple:
         if _enters_at(path, s.function) in wrapper_calls:  # that path is reported at the call
             path = ctx.atomic_plain.get((node, callgraph.state_key(consts)), path)
         here = callgraph.step(s.file, s.line, s.function, f"{s.api}() called here")
-        return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts) + s.conds)], consts
+        return path + [callgraph.conditional(here, callgraph.open_conditions(s.guards, consts) + s.conds,
+                                             s.first_use)], consts
     return None, {}
 
 
@@ -223,8 +225,8 @@ def _enters_at(path: list, function: str) -> tuple:
 
 
 def _site_cost(s: Site, state: tuple) -> tuple:
-    conds, steps = callgraph.witness_cost(state[1])
-    return (conds + len(callgraph.open_conditions(s.guards, state[0])), steps)
+    once, conds, steps = callgraph.witness_cost(state[1])
+    return (once, conds + len(callgraph.open_conditions(s.guards, state[0])), steps)
 
 
 def _masks_on_path(s: Site, consts: dict, kernel: str, adds: frozenset) -> list:

@@ -1,5 +1,5 @@
 """sleep-in-atomic: an allocation that may enter direct reclaim, reachable in atomic context."""
-from gfplint.callgraph import through_field, witness_cost
+from gfplint.callgraph import first_use_steps, through_field, witness_cost
 from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
@@ -26,7 +26,13 @@ FULL = (
     "A path that enters a wrapper through a call reported as the wrapper's allocation is reported at that "
     "call only, not again at the allocation inside the wrapper. "
     "Sites whose mask is chosen at run time with an atomic "
-    "alternative (in_interrupt() ? GFP_ATOMIC : GFP_KERNEL) are not reported."
+    "alternative (in_interrupt() ? GFP_ATOMIC : GFP_KERNEL) are not reported. "
+    "Nor, unless --first-use is given, are paths that go through a lazy initialization on every "
+    "route the analysis found: a step that runs only while a field of its function's parameter is "
+    "zero, a field that function sets itself (`if (!dev->stats) dev->stats = dma_alloc_coherent(...)`). "
+    "Such code allocates on the first call for an object only, and whether that call can come in "
+    "atomic context depends on the order of calls (probe before the interrupt handler), which the "
+    "analysis does not see; with --first-use they are reported with lower confidence."
 )
 BAD = """\
 spin_lock(&dev->lock);
@@ -65,13 +71,20 @@ def check(prog, catalog):
         low = through_field(r.atomic)
         if low:  # --through-fields: the path guesses which function a member pointer holds
             how += "; the path goes through a struct member pointer (lower confidence)"
+        once = first_use_steps(r.atomic)
+        if once and not getattr(prog, "first_use", False):
+            continue
+        if once:
+            how += "; " + _first_use_text(once)
+            low = True
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,
             f"{s.api}() of {size_text(s)} with {mask_text(r, prog.kernel, r.atomic_masks)} may sleep in direct "
             f"reclaim, but {how}",
             {"verdict": r.verdict, "flags": s.masks, "api": s.api, "local": local, "hops": _hops(r.atomic),
              "conditions": _conditions(r.atomic),
-             "confidence": "low" if low else "high"},
+             "confidence": "low" if low else "high",
+             **({"first_use": sorted({f for st in once for f in st["first_use"]})} if once else {})},
             path=r.atomic, api=s.api, call=s.call,
         )
 
@@ -79,7 +92,16 @@ def check(prog, catalog):
 def _conditions(path: list) -> int:
     """Conditions, as written, the reader must check for the witness path to run (on Debian the
     count does not separate true findings from false ones: docs/context.md)."""
-    return witness_cost(path)[0]
+    return witness_cost(path)[1]
+
+
+def _first_use_text(steps: list) -> str:
+    """Why a --first-use finding is of lower confidence: the first step that runs only on an
+    object's first use, in the words of the function that caches the result."""
+    st = steps[0]
+    fields = " and ".join(st["first_use"])
+    return (f"it runs only before {st['function']}() sets {fields}: a lazy initialization, a bug only if "
+            f"the object's first call comes in atomic context (lower confidence)")
 
 
 def _hops(path: list) -> int:

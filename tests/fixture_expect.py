@@ -56,7 +56,7 @@ _ARGS = re.compile(r"^//\s*gfplint-args:\s*(.*)$", re.M)
 
 
 def fixture_options(path: Path) -> dict:
-    """Options from a `// gfplint-args: --kernel 6.1 -I dir --through-fields --context-catalog f.json` line
+    """Options from a `// gfplint-args: --kernel 6.1 -I dir --through-fields --first-use --context-catalog f.json` line
     at the top of a fixture."""
     m = _ARGS.search(path.read_text())
     words = m.group(1).split() if m else []
@@ -69,6 +69,8 @@ def fixture_options(path: Path) -> dict:
             opts["kernel"] = words.pop(0)
         elif w == "--through-fields":
             opts["through_fields"] = True
+        elif w == "--first-use":
+            opts["first_use"] = True
         elif w == "--context-catalog":
             opts["context_catalog"] = str(path.parent / words.pop(0))
         else:

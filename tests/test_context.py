@@ -84,6 +84,33 @@ def test_a_null_argument_decides_the_condition():
     assert all("conditions" not in s for s in f.path)
 
 
+def test_lazy_initialization_is_reported_only_with_first_use():
+    # firstuse.c expects, with --first-use, each lazy initialization at low confidence; without
+    # it they are not reported, and every other finding is the same, at high confidence
+    from fixture_expect import expectations
+
+    path = FIXTURES / "firstuse.c"
+    want = {line: props for line, e in expectations(path).items()
+            for rule, props in e["rules"] if rule == "sleep-in-atomic"}
+    low = {line for line, props in want.items() if props["confidence"] == "low"}
+    assert low and set(want) - low  # both kinds are in the fixture
+    _, plain = run_fixture("firstuse.c", first_use=False)
+    got = {f.line: f for f in plain.findings if f.rule == "sleep-in-atomic"}
+    assert set(got) == set(want) - low
+    assert all(f.properties["confidence"] == "high" and "first_use" not in f.properties for f in got.values())
+    _, wide = run_fixture("firstuse.c")
+    flagged = {f.line: f for f in wide.findings if f.rule == "sleep-in-atomic" and "first_use" in f.properties}
+    assert set(flagged) == low
+    stats = flagged[min(low)]  # the first one: nic_stats_fetch() sets n->stats itself
+    assert "before nic_stats_fetch() sets n->stats: a lazy initialization" in stats.message
+    assert stats.path[-1]["first_use"] == ["n->stats"]
+    # a site reached through a lazy initialization and without one: the plain path is the witness
+    src = path.read_text().splitlines()
+    mbox = next(i for i, l in enumerate(src, 1) if "n->buf = kmalloc(32" in l)
+    assert got[mbox].path[0]["function"] == "nic_reset"
+    assert not callgraph.first_use_steps(got[mbox].path)
+
+
 def test_callback_witness_names_the_function_the_pointer_went_through():
     # __dev_uc_sync(dev, sync, unsync) -> __hw_addr_sync_dev() -> sync(): the step at the passing
     # call names each hop, so the reader can find the call through the parameter
@@ -355,7 +382,7 @@ def test_the_witness_prefers_a_path_with_nothing_left_to_check():
     assert [s["function"] for s in f.path] == ["obj_wit_locked", "obj_wit_locked", "obj_wit_short",
                                               "obj_wit_mid", "obj_wit_leaf"]
     assert all("conditions" not in s for s in f.path)
-    assert callgraph.witness_cost(f.path) == (0, 5)
+    assert callgraph.witness_cost(f.path) == (0, 0, 5)
 
 
 def test_the_witness_prefers_a_call_that_decides_the_sites_condition():

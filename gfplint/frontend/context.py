@@ -369,12 +369,14 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
+    once = _first_use_statements(walk, pset, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
     texts: dict = {"value": value}  # condition hash -> text, block -> early exits: shared by the calls under them
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
+        site.first_use = first_use(call, anc_of.get(call.hash, []), once) if once else []
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -392,6 +394,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
+            cf.first_use = first_use(call, anc, once) if once else []
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -1190,6 +1193,77 @@ def _guard_statements(walk, params: set, ctx) -> dict:
             if parts != (None, None):  # a test on either branch
                 out[c.hash] = parts
     return out
+
+
+class _WrittenFields:
+    """Test keys for the fields of pointer parameters the function writes itself (the other
+    side of Params.key(), which keeps only fields it never writes): first_use()."""
+
+    def __init__(self, params: Params):
+        self.params = params
+
+    def key(self, node) -> str | None:
+        k = fields.param_ref(node, self.params, self.params.aliases)
+        return k if k is not None and "->" in k and k in self.params.writes.fields else None
+
+    def cleared_key(self, node) -> tuple:
+        return None, 0
+
+    def clobbers(self, param: str, node) -> list:
+        return []
+
+
+def _zero_keys(tests: list) -> list:
+    """The keys TESTS require to be zero or to have the tested bits clear."""
+    return sorted({k for k, c in tests if c.get("truth") is False or c.get("in") == [0]})
+
+
+def _first_use_statements(walk, params: Params, ctx) -> dict:
+    """The `if`s that test a field of a pointer parameter the function writes (by hash): (then,
+    else) -> the fields that branch needs zero.  `if (!vdev->stats) vdev->stats = dma_alloc...`
+    (drivers/scsi/fnic/vnic_dev.c vnic_dev_stats_dump()), `if (mhba->fw_flag & MVUMI_FW_ALLOC)
+    return 0; ... mhba->fw_flag |= MVUMI_FW_ALLOC;` (drivers/scsi/mvumi.c mvumi_init_data())."""
+    if not any(k.split("->", 1)[0] in params.pointers for k in params.writes.fields if "->" in k):
+        return {}
+    fu = _WrittenFields(params)
+    out: dict = {}
+    for c in walk.branches:
+        kids = children(c) if c.kind == K.IF_STMT else ()
+        if kids:
+            then, other = _zero_keys(cond_tests(kids[0], fu, ctx)), _zero_keys(false_tests(kids[0], fu, ctx))
+            if then or other:
+                out[c.hash] = (then, other)
+    return out
+
+
+def first_use(call, anc: list, once: dict) -> list:
+    """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
+    which allocates on the first call for an object and caches the result there.  Whether that
+    first call can come in atomic context depends on the order of calls (probe before the
+    interrupt handler), which the analysis does not see (sleep-in-atomic --first-use)."""
+    keys: set = set()
+    chain = list(anc) + [call]
+    for i, a in enumerate(chain[:-1]):
+        child = chain[i + 1]
+        if a.kind == K.IF_STMT and a.hash in once:
+            kids = children(a)
+            if len(kids) > 1 and child == kids[1]:
+                keys.update(once[a.hash][0])
+            elif len(kids) > 2 and child == kids[2]:
+                keys.update(once[a.hash][1])
+        elif a.kind == K.COMPOUND_STMT:
+            early: set = set()
+            for stmt in children(a):
+                if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
+                    early = set()
+                if stmt == child:
+                    break
+                if stmt.kind == K.IF_STMT and stmt.hash in once:
+                    kids = children(stmt)
+                    if len(kids) == 2 and _terminates(kids[1]):
+                        early.update(once[stmt.hash][1])
+            keys |= early
+    return sorted(keys)
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
