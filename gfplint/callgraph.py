@@ -94,8 +94,22 @@ def conditional(st: dict, conditions: list, first_use: list = ()) -> dict:
 
 
 def first_use_steps(path: list) -> list:
-    """The steps of PATH that run only until their function first sets a field (lazy initialization)."""
-    return [st for st in path if st.get("first_use")]
+    """The steps of PATH that run only until their function first sets a field (lazy initialization),
+    outside the function the atomic context starts in: one that takes the lock itself, or an
+    interrupt handler, makes its first call in atomic context too, so there the doubt of call
+    order does not arise."""
+    entry = _entry_function(path)
+    return [st for st in path if st.get("first_use") and st["function"] != entry]
+
+
+def _entry_function(path: list) -> str | None:
+    """The function a witness's atomic context starts in: the one that takes the lock, or the
+    callback a registration step names (the function of the step after it)."""
+    if not path:
+        return None
+    if path[0]["what"].endswith(" acquired here") or len(path) == 1:
+        return path[0]["function"]
+    return path[1]["function"]
 
 
 GFP_PREFIX = "gfp:"  # consts key of a gfp_t parameter's possible masks (kept apart from integer values)

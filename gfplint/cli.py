@@ -238,8 +238,10 @@ def cc(ctx, args):
 @click.option("--facts-dir", required=True, metavar="DIR", help="Facts stored by 'gfplint cc'.")
 @click.option("--kernel", type=click.Choice(["6.1", "6.12"]), help="GFP flag layout (default: the one cc used).")
 @click.option("--catalog", metavar="FILE", help="Extra allocation APIs (JSON).")
+@click.option("--first-use", is_flag=True,
+              help="Also report sleep-in-atomic paths through a lazy initialization (lower confidence).")
 @_output_options
-def report(facts_dir, kernel, catalog, fmt, output, select, ignore, fail_on, **review):
+def report(facts_dir, kernel, catalog, first_use, fmt, output, select, ignore, fail_on, **review):
     """Link the Facts 'gfplint cc' stored in DIR and report whole-program findings.
 
     \b
@@ -257,6 +259,7 @@ def report(facts_dir, kernel, catalog, fmt, output, select, ignore, fail_on, **r
         prog = link_stored(facts_dir, cat, kernel)
     except (KbuildError, CatalogError, RuleError) as e:
         _fail(str(e))
+    prog.first_use = first_use
     plan = Plan(prog.root, prog.kernel, [], [], True, "kbuild")
     _finish(Result(prog, run_rules(prog, cat, rules), plan, cat), fmt, output, fail_on, **review)
 

@@ -205,9 +205,11 @@ def _atomic_witness(s: Site, node, ctx, g, wrapper_calls=frozenset()) -> tuple:
     if not s.inherits or s.slept or callgraph.slept_before(g, s.file, s.before, ctx.sleeping):
         return None, {}  # the function released its caller's lock, or already slept, before this site
     states = [(c, p) for c, p in ctx.atomic_states.get(node, []) if callgraph.allows(s.guards, c)]
-    # the witness: one that knows the gfp_t mask first, then the fewest conditions left to check
-    # (the path's and the site's own), then the shortest
-    states.sort(key=lambda cp: (_enters_at(cp[1], s.function) in wrapper_calls,
+    # the witness: one that goes through no lazy initialization (callgraph.first_use_steps()) first,
+    # then one that knows the gfp_t mask, then the fewest conditions left to check (the path's
+    # and the site's own), then the shortest
+    states.sort(key=lambda cp: (bool(callgraph.first_use_steps(cp[1])),
+                                _enters_at(cp[1], s.function) in wrapper_calls,
                                 not all(callgraph.GFP_PREFIX + p in cp[0] for p in s.gfp_params),
                                 _site_cost(s, cp)))
     for consts, path in states:

@@ -1,6 +1,7 @@
 """Helpers shared by rule modules: how a site is described in messages."""
 from __future__ import annotations
 
+from gfplint.callgraph import first_use_steps
 from gfplint.findings import Finding
 from gfplint.model.flags import describe
 from gfplint.program import wrapped
@@ -38,6 +39,12 @@ def site_finding(rule_id: str, level: str, r, message: str, **props) -> Finding:
     }
     base.update(props)
     return Finding(rule_id, level, s.file, s.line, s.column, s.function, message, base, api=s.api, call=s.call)
+
+
+def first_use_hidden(prog, r) -> bool:
+    """R's atomic witness goes through a lazy initialization (callgraph.first_use_steps()), and
+    --first-use was not given: no rule reports that atomic context."""
+    return bool(r.atomic) and not getattr(prog, "first_use", False) and bool(first_use_steps(r.atomic))
 
 
 def reported_wrapper_calls(prog, reported) -> set:

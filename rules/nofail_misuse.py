@@ -1,11 +1,11 @@
 """nofail-misuse: __GFP_NOFAIL where it cannot be honoured."""
-from gfplint.callgraph import through_field
+from gfplint.callgraph import first_use_steps, through_field
 from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
 from gfplint.model.verdict import KMALLOC_MAX_CACHE_SIZE, get_order
 
-from ._common import at_reported_wrapper_call, reported_wrapper_calls
+from ._common import at_reported_wrapper_call, first_use_hidden, reported_wrapper_calls
 
 ID = "nofail-misuse"
 LEVEL = "error"
@@ -39,16 +39,17 @@ CLAIM = Claim(mask_has=("__GFP_NOFAIL",), mask_lacks=("__GFP_DIRECT_RECLAIM",), 
 ATOMIC = "it runs in atomic context"
 
 
-def problems(r, kernel: str, wrapper_calls: frozenset = frozenset()) -> list:
+def problems(r, kernel: str, wrapper_calls: frozenset = frozenset(), hidden: bool = False) -> list:
     """What is wrong with R's __GFP_NOFAIL; WRAPPER_CALLS: the wrapper calls already reported for
-    their atomic path (that path is not reported again inside the wrapper)."""
+    their atomic path (that path is not reported again inside the wrapper); HIDDEN: the atomic
+    path goes through a lazy initialization and --first-use was not given (as sleep-in-atomic)."""
     s = r.site
     out = []
     if not s.masks or not all("__GFP_NOFAIL" in m for m in s.masks):
         return out
     if not all(blocking(m) for m in s.masks):
         out.append("the mask has no __GFP_DIRECT_RECLAIM, so the allocator returns NULL instead of looping")
-    elif r.atomic is not None and not at_reported_wrapper_call(r, wrapper_calls):
+    elif r.atomic is not None and not hidden and not at_reported_wrapper_call(r, wrapper_calls):
         out.append(f"{ATOMIC} ({r.atomic[0]['what']}), where it cannot sleep to retry")
     if r.noreclaim is not None:
         out.append("it runs under memalloc_noreclaim_save() (PF_MEMALLOC), where the allocator warns")
@@ -72,18 +73,22 @@ def _order(s):
 
 
 def check(prog, catalog):
-    wrapper_calls = reported_wrapper_calls(prog, lambda r: _in_atomic(problems(r, prog.kernel)))
+    wrapper_calls = reported_wrapper_calls(
+        prog, lambda r: _in_atomic(problems(r, prog.kernel, hidden=first_use_hidden(prog, r))))
     for r in prog.sites:
-        why = problems(r, prog.kernel, wrapper_calls)
+        why = problems(r, prog.kernel, wrapper_calls, first_use_hidden(prog, r))
         if not why:
             continue
         s = r.site
         path = (r.atomic if _in_atomic(why) else None) or r.noreclaim or []
         low = through_field(path)  # --through-fields: the path guesses a member pointer's target
+        lazy = bool(first_use_steps(path)) and path is r.atomic  # --first-use: shown, at lower confidence
+        low = low or lazy
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,
             f"{s.api}() uses __GFP_NOFAIL but {'; and '.join(why)}"
-            + ("; the path goes through a struct member pointer (lower confidence)" if low else ""),
+            + ("; the path goes through a struct member pointer (lower confidence)" if through_field(path) else "")
+            + ("; the atomic path goes through a lazy initialization (lower confidence)" if lazy else ""),
             {"verdict": r.verdict, "flags": s.masks, "api": s.api, "problems": why,
              "confidence": "low" if low else "high"},
             path=path, api=s.api, call=s.call,

@@ -4,7 +4,7 @@ from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 from gfplint.model.flags import blocking
 
-from ._common import at_reported_wrapper_call, mask_text, reported_wrapper_calls, size_text
+from ._common import at_reported_wrapper_call, first_use_hidden, mask_text, reported_wrapper_calls, size_text
 
 ID = "sleep-in-atomic"
 LEVEL = "error"
@@ -27,11 +27,12 @@ FULL = (
     "call only, not again at the allocation inside the wrapper. "
     "Sites whose mask is chosen at run time with an atomic "
     "alternative (in_interrupt() ? GFP_ATOMIC : GFP_KERNEL) are not reported. "
-    "Nor, unless --first-use is given, are paths that go through a lazy initialization on every "
-    "route the analysis found: a step that runs only while a field of its function's parameter is "
-    "zero, a field that function sets itself (`if (!dev->stats) dev->stats = dma_alloc_coherent(...)`). "
-    "Such code allocates on the first call for an object only, and whether that call can come in "
-    "atomic context depends on the order of calls (probe before the interrupt handler), which the "
+    "Nor, unless --first-use is given, are witness paths that go through a lazy initialization (the "
+    "witness avoids one where it can): a step that runs only while a field of its function's "
+    "parameter is zero, a field that function only ever sets (`if (!dev->stats) dev->stats = "
+    "dma_alloc_coherent(...)`), below the function the atomic context starts in. Such code "
+    "allocates on the first call for an object only, and whether that call can come in atomic "
+    "context depends on the order of calls (probe before the interrupt handler), which the "
     "analysis does not see; with --first-use they are reported with lower confidence."
 )
 BAD = """\
@@ -59,9 +60,10 @@ def sleeping(r) -> bool:
 
 
 def check(prog, catalog):
-    wrapper_calls = reported_wrapper_calls(prog, sleeping)
+    wrapper_calls = reported_wrapper_calls(prog, lambda r: sleeping(r) and not first_use_hidden(prog, r))
     for r in prog.sites:
-        if r.atomic is None or not sleeping(r) or at_reported_wrapper_call(r, wrapper_calls):
+        if r.atomic is None or not sleeping(r) or at_reported_wrapper_call(r, wrapper_calls) \
+                or first_use_hidden(prog, r):
             continue
         s = r.site
         where = r.atomic[0]
@@ -72,8 +74,6 @@ def check(prog, catalog):
         if low:  # --through-fields: the path guesses which function a member pointer holds
             how += "; the path goes through a struct member pointer (lower confidence)"
         once = first_use_steps(r.atomic)
-        if once and not getattr(prog, "first_use", False):
-            continue
         if once:
             how += "; " + _first_use_text(once)
             low = True

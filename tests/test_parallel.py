@@ -56,7 +56,8 @@ def test_a_hung_tu_times_out(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "PARSE_TASK", worker_faults.crash_on_marked)
     (tmp_path / "a.c").write_text(GOOD.format(name="a"))
     (tmp_path / "hang.c").write_text(GOOD.format(name="h"))
-    result = analyse_dir(tmp_path, jobs=1, timeout=0.5)
+    # long enough for a.c on a loaded machine (a worker's start and a parse), short beside the hang
+    result = analyse_dir(tmp_path, jobs=1, timeout=10)
     assert [s.site.file for s in result.program.sites] == ["a.c"]
     assert any(d.file == "hang.c" and "--tu-timeout" in d.message for d in result.program.diagnostics)
 

@@ -1196,15 +1196,17 @@ def _guard_statements(walk, params: set, ctx) -> dict:
 
 
 class _WrittenFields:
-    """Test keys for the fields of pointer parameters the function writes itself (the other
-    side of Params.key(), which keeps only fields it never writes): first_use()."""
+    """Test keys for the fields of pointer parameters the function sets itself, and never clears,
+    counts or hands on by address (the other side of Params.key(), which keeps only fields it
+    never writes): first_use().  `if (f->busy) return -EBUSY; f->busy = 1; ... f->busy = 0;` is
+    a busy flag, not a lazy initialization."""
 
     def __init__(self, params: Params):
         self.params = params
 
     def key(self, node) -> str | None:
         k = fields.param_ref(node, self.params, self.params.aliases)
-        return k if k is not None and "->" in k and k in self.params.writes.fields else None
+        return k if k is not None and "->" in k and self.params.writes.only_sets(k) else None
 
     def cleared_key(self, node) -> tuple:
         return None, 0
@@ -1223,7 +1225,8 @@ def _first_use_statements(walk, params: Params, ctx) -> dict:
     else) -> the fields that branch needs zero.  `if (!vdev->stats) vdev->stats = dma_alloc...`
     (drivers/scsi/fnic/vnic_dev.c vnic_dev_stats_dump()), `if (mhba->fw_flag & MVUMI_FW_ALLOC)
     return 0; ... mhba->fw_flag |= MVUMI_FW_ALLOC;` (drivers/scsi/mvumi.c mvumi_init_data())."""
-    if not any(k.split("->", 1)[0] in params.pointers for k in params.writes.fields if "->" in k):
+    if not any(k.split("->", 1)[0] in params.pointers for k, sets in params.writes.field_sets.items()
+               if sets and "->" in k):
         return {}
     fu = _WrittenFields(params)
     out: dict = {}
@@ -1254,8 +1257,8 @@ def first_use(call, anc: list, once: dict) -> list:
         elif a.kind == K.COMPOUND_STMT:
             early: set = set()
             for stmt in children(a):
-                if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
-                    early = set()
+                if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT, K.LABEL_STMT):
+                    early = set()  # another case, or a label a goto past the test may reach
                 if stmt == child:
                     break
                 if stmt.kind == K.IF_STMT and stmt.hash in once:

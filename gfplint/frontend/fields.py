@@ -26,6 +26,7 @@ K = ci.CursorKind
 T = ci.TypeKind
 _ASSIGN = 22  # CXBinaryOperator_Assign
 _AND_ASSIGN = 30  # CXBinaryOperator_AndAssign
+_OR_ASSIGN = 32  # CXBinaryOperator_OrAssign
 _ALL_BITS = (1 << 64) - 1
 _INC_DEC = (1, 2, 3, 4)  # CXUnaryOperator_PostInc, PostDec, PreInc, PreDec
 SCALAR_TYPES = (T.POINTER, T.BOOL, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.SHORT, T.USHORT,
@@ -90,6 +91,7 @@ class Writes:
         self.copies: dict = {}  # variable -> what each whole assignment or initializer gave it (a name, or None)
         self.clearing: dict = {}  # variable -> the bits its `v &= mask` writes may clear; None: another write
         self.values: dict = {}  # variable -> the value of each whole write (None: `v += n`, `v++`)
+        self.field_sets: dict = {}  # "p->f" -> True when every write sets it (`= x` not zero, `|= F`)
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
@@ -101,6 +103,8 @@ class Writes:
             t = _target(kids[0]) if kids else None
             if t is not None:
                 self._write(t)
+                if t[1] is not None:
+                    self._set(t, _sets(c, kids, kind))
                 if t[1] is None:
                     self._clear(t[0], c, kids, kind)
                     assigns = kind == K.BINARY_OPERATOR and len(kids) == 2
@@ -120,6 +124,8 @@ class Writes:
             if t is not None:
                 if op in _INC_DEC:
                     self._write(t)
+                    if t[1] is not None:
+                        self._set(t, False)  # a counter: `if (!p->users) ...; p->users++` runs at every 0 -> 1
                     if t[1] is None:
                         self.copies.setdefault(t[0], []).append(None)
                         self.clearing[t[0]] = None
@@ -203,6 +209,18 @@ class Writes:
             self.address_uses[var] = self.address_uses.get(var, 0) + 1
         else:
             self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")  # may be written through it
+            self._set(t, False)
+
+    def _set(self, t, sets: bool) -> None:
+        """Note a write of field T: whether it sets the field (context.first_use() needs every write to)."""
+        var, fld, arrow = t
+        key = f"{var}->{fld}" if arrow else f"{var}.{fld}"
+        self.field_sets[key] = sets and self.field_sets.get(key, True)
+
+    def only_sets(self, key: str) -> bool:
+        """Every write of field KEY sets it: an assignment of something other than a zero constant, or
+        `|=`; no clearing (`= 0`, `= NULL`, `&=`), counting (`++`, `+=`) or `&p->f` handed on."""
+        return self.field_sets.get(key, False)
 
     def _clear(self, var: str, c, kids, kind) -> None:
         """Record a whole write of VAR: `var &= C` clears at most the bits of ~C."""
@@ -225,6 +243,13 @@ class Writes:
         var = key.split("->", 1)[0]
         return var in self.whole or key in self.fields or (
             "->" in key and (var in self.escaped or f"{var}->*" in self.fields))
+
+
+def _sets(c, kids, kind) -> bool:
+    """Assignment C (children KIDS) sets its field: `p->f = x` with X no zero constant, `p->f |= F`."""
+    if kind == K.BINARY_OPERATOR:
+        return len(kids) == 2 and constant(kids[1]) != 0
+    return cu.binary_operator(c) == _OR_ASSIGN
 
 
 def struct_fields(t) -> list | None:
