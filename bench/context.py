@@ -33,6 +33,8 @@ def main() -> int:
     ap.add_argument("--json")
     ap.add_argument("--jobs", type=int, default=0, help="worker processes for the front end (0: in process)")
     ap.add_argument("--cache-dir", help="reuse and fill gfplint's Facts cache here (rerunning is then cheap)")
+    ap.add_argument("--no-through-fields", action="store_true",
+                    help="skip the second stage (--through-fields): JSON through_fields_findings is then empty")
     a = ap.parse_args()
     root = Path(a.p).resolve()
     inp = Inputs([str(root / p) for p in a.paths], compdb=str(root))
@@ -76,6 +78,20 @@ def main() -> int:
           f"{len(helpers)} helpers; most used: " + ", ".join(f"{k} {v}" for k, v in helpers.most_common(8)))
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items())))
     print(f"--first-use: sleep-in-atomic paths through a lazy initialization (not reported by default) {len(first_use)}")
+    wide_findings = [] if a.no_through_fields else _through_fields(facts, catalog, pl, pointer_calls)
+    if a.json:
+        Path(a.json).write_text(json.dumps({
+            "wrappers": list(prog.wrappers.values()),
+            "lock_helpers": dict(helpers.most_common()),
+            "findings": [finding_dict(f) for f in findings],
+            "first_use_findings": [finding_dict(f) for f in first_use],
+            "through_fields_findings": [finding_dict(f) for f in wide_findings if f.rule == "sleep-in-atomic"],
+        }, indent=1))
+    return 0
+
+
+def _through_fields(facts, catalog, pl, pointer_calls: int) -> list:
+    """The second stage: link again with --through-fields, print its figures, return its findings."""
     t3 = time.monotonic()
     wide = link(facts, catalog, pl.root, pl.kernel, through_fields=True)
     t4 = time.monotonic()
@@ -88,15 +104,7 @@ def main() -> int:
     print("--through-fields findings: "
           + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in wide_findings).items()))
           + f"; sleep-in-atomic through a member pointer (low confidence) {len(low)}")
-    if a.json:
-        Path(a.json).write_text(json.dumps({
-            "wrappers": list(prog.wrappers.values()),
-            "lock_helpers": dict(helpers.most_common()),
-            "findings": [finding_dict(f) for f in findings],
-            "first_use_findings": [finding_dict(f) for f in first_use],
-            "through_fields_findings": [finding_dict(f) for f in wide_findings if f.rule == "sleep-in-atomic"],
-        }, indent=1))
-    return 0
+    return wide_findings
 
 
 def _lock_helpers(prog, catalog) -> Counter:

@@ -114,7 +114,7 @@ def score(a) -> int:
     doc = json.loads(Path(a.seeded).read_text())
     truth = json.loads(Path(a.truth).read_text()) if a.truth else {}
     reported = {}
-    for key in ("findings", "through_fields_findings"):
+    for key in ("findings", "first_use_findings", "through_fields_findings"):
         for f in doc.get(key, []):
             if f["rule"] == "sleep-in-atomic":
                 reported.setdefault((f["file"], f["line"]), key)
@@ -122,7 +122,8 @@ def score(a) -> int:
     for s in sites:
         at = f"{s['file']}:{s['line']}"
         got = reported.get((s["file"], s["line"]))
-        found = {"findings": "reported", "through_fields_findings": "only --through-fields"}.get(got, "missed")
+        found = {"findings": "reported", "first_use_findings": "only --first-use",
+                 "through_fields_findings": "only --through-fields"}.get(got, "missed")
         verdict = truth.get(at, {}).get("verdict", "NOT READ")
         rows[(verdict, found)] += 1
         print(f"{verdict:10} {found:22} {at} {s['function']}() {s['api']}")
