@@ -1196,17 +1196,20 @@ def _guard_statements(walk, params: set, ctx) -> dict:
 
 
 class _WrittenFields:
-    """Test keys for the fields of pointer parameters the function sets itself, and never clears,
-    counts or hands on by address (the other side of Params.key(), which keeps only fields it
-    never writes): first_use().  `if (f->busy) return -EBUSY; f->busy = 1; ... f->busy = 0;` is
-    a busy flag, not a lazy initialization."""
+    """Test keys for the fields of pointer parameters the function sets itself, after the test,
+    and never clears, counts or hands on by address (the other side of Params.key(), which keeps
+    only fields it never writes): first_use().  `if (f->busy) return -EBUSY; f->busy = 1; ...
+    f->busy = 0;` is a busy flag, not a lazy initialization.  A call given the pointer before the
+    test may have set the field: such a test is not one (Params.clobbers())."""
 
     def __init__(self, params: Params):
         self.params = params
 
     def key(self, node) -> str | None:
         k = fields.param_ref(node, self.params, self.params.aliases)
-        return k if k is not None and "->" in k and self.params.writes.only_sets(k) else None
+        if k is None or "->" not in k or not self.params.writes.set_after(k, node.location.offset):
+            return None
+        return None if self.params.clobbers(k.split("->", 1)[0], node) else k
 
     def cleared_key(self, node) -> tuple:
         return None, 0

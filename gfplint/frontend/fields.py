@@ -92,6 +92,7 @@ class Writes:
         self.clearing: dict = {}  # variable -> the bits its `v &= mask` writes may clear; None: another write
         self.values: dict = {}  # variable -> the value of each whole write (None: `v += n`, `v++`)
         self.field_sets: dict = {}  # "p->f" -> True when every write sets it (`= x` not zero, `|= F`)
+        self.field_first: dict = {}  # "p->f" -> file offset of its first write
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
@@ -104,7 +105,7 @@ class Writes:
             if t is not None:
                 self._write(t)
                 if t[1] is not None:
-                    self._set(t, _sets(c, kids, kind))
+                    self._set(t, _sets(c, kids, kind), c)
                 if t[1] is None:
                     self._clear(t[0], c, kids, kind)
                     assigns = kind == K.BINARY_OPERATOR and len(kids) == 2
@@ -125,13 +126,13 @@ class Writes:
                 if op in _INC_DEC:
                     self._write(t)
                     if t[1] is not None:
-                        self._set(t, False)  # a counter: `if (!p->users) ...; p->users++` runs at every 0 -> 1
+                        self._set(t, False, c)  # a counter: `if (!p->users) ...; p->users++` runs at every 0 -> 1
                     if t[1] is None:
                         self.copies.setdefault(t[0], []).append(None)
                         self.clearing[t[0]] = None
                         self.values.setdefault(t[0], []).append(None)
                 else:
-                    self._address(t)
+                    self._address(t, c)
         elif kind == K.CALL_EXPR:
             args = list(c.get_arguments())
             if len(args) == 3 and cu.evaluate_int(args[1]) == 0:
@@ -203,19 +204,29 @@ class Writes:
         else:
             self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")
 
-    def _address(self, t) -> None:
+    def _address(self, t, node=None) -> None:
         var, fld, arrow = t
         if fld is None:
             self.address_uses[var] = self.address_uses.get(var, 0) + 1
         else:
             self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")  # may be written through it
-            self._set(t, False)
+            self._set(t, False, node)
 
-    def _set(self, t, sets: bool) -> None:
-        """Note a write of field T: whether it sets the field (context.first_use() needs every write to)."""
+    def _set(self, t, sets: bool, node=None) -> None:
+        """Note a write of field T at NODE: whether it sets the field, and the first offset of a
+        write (context.first_use() needs every write to set it, and its test to come first)."""
         var, fld, arrow = t
         key = f"{var}->{fld}" if arrow else f"{var}.{fld}"
         self.field_sets[key] = sets and self.field_sets.get(key, True)
+        if node is not None:
+            off = node.location.offset
+            self.field_first[key] = min(off, self.field_first.get(key, off))
+
+    def set_after(self, key: str, offset: int) -> bool:
+        """Every write of field KEY sets it, and none comes before OFFSET in the source: the test
+        there reads the caller's value (`p->status = PENDING; issue(p); if (p->status == 0)`
+        reads what the function wrote, `p->buf = kmalloc(...); if (!p->buf)` checks the result)."""
+        return self.only_sets(key) and self.field_first.get(key, offset) >= offset
 
     def only_sets(self, key: str) -> bool:
         """Every write of field KEY sets it: an assignment of something other than a zero constant, or
