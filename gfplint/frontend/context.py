@@ -1218,9 +1218,12 @@ class _WrittenFields:
         return []
 
 
-def _zero_keys(tests: list) -> list:
-    """The keys TESTS require to be zero or to have the tested bits clear."""
-    return sorted({k for k, c in tests if c.get("truth") is False or c.get("in") == [0]})
+def _zero_keys(tests: list, writes) -> list:
+    """The keys TESTS require to be zero or to have the tested bits clear; a bit test only when
+    the function sets one of those bits (fs/namei.c legitimize_root() tests ND_ROOT_PRESET and
+    sets ND_ROOT_GRABBED: a state, not a lazy initialization)."""
+    return sorted({k for k, c in tests if (c.get("truth") is False or c.get("in") == [0])
+                   and ("mask" not in c or writes.sets_bits(k, c["mask"]))})
 
 
 def _first_use_statements(walk, params: Params, ctx) -> dict:
@@ -1236,7 +1239,8 @@ def _first_use_statements(walk, params: Params, ctx) -> dict:
     for c in walk.branches:
         kids = children(c) if c.kind == K.IF_STMT else ()
         if kids:
-            then, other = _zero_keys(cond_tests(kids[0], fu, ctx)), _zero_keys(false_tests(kids[0], fu, ctx))
+            then = _zero_keys(cond_tests(kids[0], fu, ctx), params.writes)
+            other = _zero_keys(false_tests(kids[0], fu, ctx), params.writes)
             if then or other:
                 out[c.hash] = (then, other)
     return out

@@ -91,7 +91,8 @@ class Writes:
         self.copies: dict = {}  # variable -> what each whole assignment or initializer gave it (a name, or None)
         self.clearing: dict = {}  # variable -> the bits its `v &= mask` writes may clear; None: another write
         self.values: dict = {}  # variable -> the value of each whole write (None: `v += n`, `v++`)
-        self.field_sets: dict = {}  # "p->f" -> True when every write sets it (`= x` not zero, `|= F`)
+        self.field_sets: dict = {}  # "p->f" -> True when every write sets it (`= f(x)`, `|= F`)
+        self.field_bits: dict = {}  # "p->f" -> the bits its `|= F` writes set
         self.field_first: dict = {}  # "p->f" -> file offset of its first write
 
     def visit(self, c, kind) -> None:
@@ -106,6 +107,8 @@ class Writes:
                 self._write(t)
                 if t[1] is not None:
                     self._set(t, _sets(c, kids, kind), c)
+                    if kind == K.COMPOUND_ASSIGNMENT_OPERATOR and len(kids) == 2:
+                        self._bits(t, cu.evaluate_int(kids[1]))
                 if t[1] is None:
                     self._clear(t[0], c, kids, kind)
                     assigns = kind == K.BINARY_OPERATOR and len(kids) == 2
@@ -222,6 +225,15 @@ class Writes:
             off = node.location.offset
             self.field_first[key] = min(off, self.field_first.get(key, off))
 
+    def _bits(self, t, bits) -> None:
+        var, fld, arrow = t
+        key = f"{var}->{fld}" if arrow else f"{var}.{fld}"
+        self.field_bits[key] = self.field_bits.get(key, 0) | (bits or 0)
+
+    def sets_bits(self, key: str, mask: int) -> bool:
+        """A `p->f |= F` write sets some of the bits of MASK (a flag the test reads, not another one)."""
+        return bool(self.field_bits.get(key, 0) & mask)
+
     def set_after(self, key: str, offset: int) -> bool:
         """Every write of field KEY sets it, and none comes before OFFSET in the source: the test
         there reads the caller's value (`p->status = PENDING; issue(p); if (p->status == 0)`
@@ -229,8 +241,10 @@ class Writes:
         return self.only_sets(key) and self.field_first.get(key, offset) >= offset
 
     def only_sets(self, key: str) -> bool:
-        """Every write of field KEY sets it: an assignment of something other than a zero constant, or
-        `|=`; no clearing (`= 0`, `= NULL`, `&=`), counting (`++`, `+=`) or `&p->f` handed on."""
+        """Every write of field KEY sets it: an assignment of a computed value (an allocation, a
+        query's result), or `|=` of constant bits; no constant (`= 0`, `= NULL`, a state or error
+        code: advansys's `err_code = ASC_IERR_...`), clearing (`&=`), counting (`++`, `+=`) or
+        `&p->f` handed on."""
         return self.field_sets.get(key, False)
 
     def _clear(self, var: str, c, kids, kind) -> None:
@@ -257,10 +271,11 @@ class Writes:
 
 
 def _sets(c, kids, kind) -> bool:
-    """Assignment C (children KIDS) sets its field: `p->f = x` with X no zero constant, `p->f |= F`."""
+    """Assignment C (children KIDS) sets its field to what it caches: `p->f = x` with X computed
+    (no constant), `p->f |= F` with F constant."""
     if kind == K.BINARY_OPERATOR:
-        return len(kids) == 2 and constant(kids[1]) != 0
-    return cu.binary_operator(c) == _OR_ASSIGN
+        return len(kids) == 2 and constant(kids[1]) is None
+    return cu.binary_operator(c) == _OR_ASSIGN and len(kids) == 2 and cu.evaluate_int(kids[1]) is not None
 
 
 def struct_fields(t) -> list | None:
