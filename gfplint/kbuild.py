@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__, compdb
+from .cache import code_fingerprint
 from .catalog import Catalog
 from .facts import TUFacts
 from .program import Program, link
@@ -98,7 +99,8 @@ def store(facts_dir: str, facts: TUFacts, root: str, kernel: str) -> str:
     from .report import write_atomically
 
     os.makedirs(facts_dir, exist_ok=True)
-    doc = {"format": FORMAT, "gfplint": __version__, "root": root, "kernel": kernel, "facts": facts.to_dict()}
+    doc = {"format": FORMAT, "gfplint": __version__, "frontend": code_fingerprint(), "root": root,
+           "kernel": kernel, "facts": facts.to_dict()}
     path = os.path.join(facts_dir, facts_name(facts.tu))
     # Atomic: `make -j` runs many checkers at once, and report may read while one writes.
     write_atomically(path, json.dumps(doc, sort_keys=True) + "\n")
@@ -127,6 +129,11 @@ def load_facts(facts_dir: str) -> tuple[list[TUFacts], str, str]:
                 doc = json.load(f)
             if doc.get("format") != FORMAT:
                 raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
+            if doc.get("frontend") != code_fingerprint():
+                # Facts an older front end made lack what it did not record yet (first-use
+                # marks, guards): linking them would silently change findings.
+                raise KbuildError(f"{path}: made by another gfplint front end (gfplint {doc.get('gfplint')}); "
+                                  f"rebuild the facts with make C=1 CHECK=\"gfplint cc --facts-dir {facts_dir}\"")
             facts.append(TUFacts.from_dict(doc["facts"]))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise KbuildError(f"{path}: unusable facts file: {e}") from None

@@ -126,3 +126,16 @@ def test_sparse_only_flags_are_dropped():
 def test_report_on_an_empty_directory_says_what_to_do(tmp_path):
     res = CliRunner().invoke(main, ["report", "--facts-dir", str(tmp_path)])
     assert res.exit_code == 2 and "make C=1" in res.stderr
+
+
+def test_report_refuses_facts_from_another_front_end(facts_dir, tmp_path):
+    """Facts stored by an older gfplint lack what its front end did not record (first-use marks):
+    report says to rebuild them instead of linking them."""
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    doc = json.loads((facts_dir / facts_name("mm/toypool.c")).read_text())
+    doc["frontend"] = "0" * 64
+    (stale / facts_name("mm/toypool.c")).write_text(json.dumps(doc))
+    res = CliRunner().invoke(main, ["report", "--facts-dir", str(stale)])
+    assert res.exit_code == 2
+    assert "another gfplint front end" in res.stderr and "make C=1" in res.stderr

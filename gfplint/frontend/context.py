@@ -20,6 +20,8 @@ from .clangutil import children, evaluate_int
 from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, or_operand, split_call
 
 K = ci.CursorKind
+# statements other paths enter at: a case of the switch, a label a goto jumps to
+_JOINS = (K.CASE_STMT, K.DEFAULT_STMT, K.LABEL_STMT)
 _GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
 _GUARD_SECTION = {}
 
@@ -369,14 +371,15 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
-    once = _first_use_statements(walk, pset, ctx)
+    fu = _WrittenFields(pset)
+    once = _first_use_statements(walk, fu, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
     texts: dict = {"value": value}  # condition hash -> text, block -> early exits: shared by the calls under them
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
-        site.first_use = first_use(call, anc_of.get(call.hash, []), once) if once else []
+        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx) if once else []
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -394,7 +397,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-            cf.first_use = first_use(call, anc, once) if once else []
+            cf.first_use = first_use(call, anc, once, fu, ctx) if once else []
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -1226,54 +1229,31 @@ def _zero_keys(tests: list, writes) -> list:
                    and ("mask" not in c or writes.sets_bits(k, c["mask"]))})
 
 
-def _first_use_statements(walk, params: Params, ctx) -> dict:
-    """The `if`s that test a field of a pointer parameter the function writes (by hash): (then,
-    else) -> the fields that branch needs zero.  `if (!vdev->stats) vdev->stats = dma_alloc...`
+def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
+    """The `if`s (by hash) with a branch that needs a field of a pointer parameter zero, where the
+    function writes that field: `if (!vdev->stats) vdev->stats = dma_alloc...`
     (drivers/scsi/fnic/vnic_dev.c vnic_dev_stats_dump()), `if (mhba->fw_flag & MVUMI_FW_ALLOC)
     return 0; ... mhba->fw_flag |= MVUMI_FW_ALLOC;` (drivers/scsi/mvumi.c mvumi_init_data())."""
+    params = fu.params
     if not any(k.split("->", 1)[0] in params.pointers for k, sets in params.writes.field_sets.items()
                if sets and "->" in k):
-        return {}
-    fu = _WrittenFields(params)
-    out: dict = {}
+        return set()
+    out: set = set()
     for c in walk.branches:
         kids = children(c) if c.kind == K.IF_STMT else ()
-        if kids:
-            then = _zero_keys(cond_tests(kids[0], fu, ctx), params.writes)
-            other = _zero_keys(false_tests(kids[0], fu, ctx), params.writes)
-            if then or other:
-                out[c.hash] = (then, other)
+        if kids and (_zero_keys(cond_tests(kids[0], fu, ctx), params.writes)
+                     or _zero_keys(false_tests(kids[0], fu, ctx), params.writes)):
+            out.add(c.hash)
     return out
 
 
-def first_use(call, anc: list, once: dict) -> list:
+def first_use(call, anc: list, once: dict, fu: _WrittenFields, ctx) -> list:
     """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
     which allocates on the first call for an object and caches the result there.  Whether that
     first call can come in atomic context depends on the order of calls (probe before the
-    interrupt handler), which the analysis does not see (sleep-in-atomic --first-use)."""
-    keys: set = set()
-    chain = list(anc) + [call]
-    for i, a in enumerate(chain[:-1]):
-        child = chain[i + 1]
-        if a.kind == K.IF_STMT and a.hash in once:
-            kids = children(a)
-            if len(kids) > 1 and child == kids[1]:
-                keys.update(once[a.hash][0])
-            elif len(kids) > 2 and child == kids[2]:
-                keys.update(once[a.hash][1])
-        elif a.kind == K.COMPOUND_STMT:
-            early: set = set()
-            for stmt in children(a):
-                if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT, K.LABEL_STMT):
-                    early = set()  # another case, or a label a goto past the test may reach
-                if stmt == child:
-                    break
-                if stmt.kind == K.IF_STMT and stmt.hash in once:
-                    kids = children(stmt)
-                    if len(kids) == 2 and _terminates(kids[1]):
-                        early.update(once[stmt.hash][1])
-            keys |= early
-    return sorted(keys)
+    interrupt handler), which the analysis does not see (sleep-in-atomic --first-use).  The
+    guards of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys."""
+    return _zero_keys(list(param_guards(call, anc, fu, ctx, once).items()), fu.params.writes)
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
@@ -1298,7 +1278,7 @@ def _switch_key(cond, params: Params) -> str | None:
     return params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
 
 
-def param_guards(call, anc: list, params: set, ctx, tests: dict) -> dict:
+def param_guards(call, anc: list, params: set, ctx, tests) -> dict:
     """Parameters whose value decides whether CALL runs: `if (!nofail) return ...;` before it, an
     enclosing `if (p)` or `if ((flags & F) && ...)`, or `switch (p) { case A: ... }` around it.  Values:
     {"truth": bool}, {"mask": int, "truth": bool} ((p & mask) != 0) or {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
@@ -1326,8 +1306,8 @@ def param_guards(call, anc: list, params: set, ctx, tests: dict) -> dict:
         elif a.kind == K.COMPOUND_STMT:
             early: dict = {}
             for stmt in children(a):
-                if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
-                    early = {}  # a switch body: another case's early return is not on this path
+                if stmt.kind in _JOINS:
+                    early = {}  # another case's early return, or a goto past it to this label
                 if stmt == child:
                     break
                 if stmt.kind != K.IF_STMT:
@@ -1457,8 +1437,8 @@ def _early_exits(block, child, skip: dict, ctx, memo: dict) -> list:
     if key not in memo:
         before, out = {}, ()
         for stmt in children(block):
-            if stmt.kind in (K.CASE_STMT, K.DEFAULT_STMT):
-                out = ()  # a switch body: another case's early exit is not on this path
+            if stmt.kind in _JOINS:
+                out = ()  # another case's early exit, or a goto past it to this label
             before[stmt.hash] = out
             if stmt.kind != K.IF_STMT:
                 continue
