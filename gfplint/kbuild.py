@@ -129,14 +129,16 @@ def load_facts(facts_dir: str) -> tuple[list[TUFacts], str, str]:
                 doc = json.load(f)
             if doc.get("format") != FORMAT:
                 raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
-            if doc.get("frontend") != code_fingerprint():
-                # Facts an older front end made lack what it did not record yet (first-use
-                # marks, guards): linking them would silently change findings.
-                raise KbuildError(f"{path}: made by another gfplint front end (gfplint {doc.get('gfplint')}); "
-                                  f"rebuild the facts with make C=1 CHECK=\"gfplint cc --facts-dir {facts_dir}\"")
-            facts.append(TUFacts.from_dict(doc["facts"]))
+            stored = TUFacts.from_dict(doc["facts"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise KbuildError(f"{path}: unusable facts file: {e}") from None
+        if doc.get("frontend") != code_fingerprint():
+            # Facts an older front end made lack what it did not record yet (first-use marks,
+            # guards): linking them would silently change findings.  C=2: after an upgrade
+            # nothing is recompiled, so C=1 would not check a file again.
+            raise KbuildError(f"{path}: made by another gfplint front end (gfplint {doc.get('gfplint')}); "
+                              f"rebuild the facts: make C=2 CHECK=\"gfplint cc --facts-dir {facts_dir}\"")
+        facts.append(stored)
         roots.add(doc["root"])
         kernels.add(doc["kernel"])
     if len(roots) > 1:

@@ -20,8 +20,7 @@ from .clangutil import children, evaluate_int
 from .ctext import GfpEnv, Unresolved, and_operand, eval_gfp, normalize, or_operand, split_call
 
 K = ci.CursorKind
-# statements other paths enter at: a case of the switch, a label a goto jumps to
-_JOINS = (K.CASE_STMT, K.DEFAULT_STMT, K.LABEL_STMT)
+_CASES = (K.CASE_STMT, K.DEFAULT_STMT)
 _GUARD_CTOR = re.compile(r"^class_(\w+)_constructor$")
 _GUARD_SECTION = {}
 
@@ -375,11 +374,12 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     once = _first_use_statements(walk, fu, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
-    texts: dict = {"value": value}  # condition hash -> text, block -> early exits: shared by the calls under them
+    jumps = _jumps(walk, ctx) if walk.gotos else ()
+    texts: dict = {"value": value, "jumps": jumps}  # condition hash -> text, block -> early exits: shared by the calls under them
     for site, call in zip(sites, site_calls):
-        site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests) if tests else {}
+        site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests, jumps) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
-        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx) if once else []
+        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps) if once else []
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -395,9 +395,9 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None and cf.via_param and (cf.via_param not in params or walk.writes.changed(cf.via_param)):
             cf = None  # a parameter the function reassigns may no longer hold what its caller passed
         if cf is not None:
-            cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
+            cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-            cf.first_use = first_use(call, anc, once, fu, ctx) if once else []
+            cf.first_use = first_use(call, anc, once, fu, ctx, jumps) if once else []
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -412,7 +412,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         for callee, func_args in inline_forwards(call, ctx):
             cf = _forwarded(call, callee, func_args, states.get(call.hash, empty), ctx, file)
             if cf is not None:
-                cf.guards = param_guards(call, anc, pset, ctx, tests) if tests else {}
+                cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
                 cf.conds = branch_conditions(call, anc, tests, ctx, texts)
                 calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
@@ -1247,13 +1247,14 @@ def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
     return out
 
 
-def first_use(call, anc: list, once: dict, fu: _WrittenFields, ctx) -> list:
+def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = ()) -> list:
     """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
     which allocates on the first call for an object and caches the result there.  Whether that
     first call can come in atomic context depends on the order of calls (probe before the
     interrupt handler), which the analysis does not see (sleep-in-atomic --first-use).  The
-    guards of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys."""
-    return _zero_keys(list(param_guards(call, anc, fu, ctx, once).items()), fu.params.writes)
+    tests of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys:
+    all of them, so that a later test of the same field does not hide a zero test."""
+    return _zero_keys(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
@@ -1278,11 +1279,19 @@ def _switch_key(cond, params: Params) -> str | None:
     return params.key(c) if c.kind in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR) else None
 
 
-def param_guards(call, anc: list, params: set, ctx, tests) -> dict:
+def param_guards(call, anc: list, params: set, ctx, tests, jumps: tuple = ()) -> dict:
     """Parameters whose value decides whether CALL runs: `if (!nofail) return ...;` before it, an
     enclosing `if (p)` or `if ((flags & F) && ...)`, or `switch (p) { case A: ... }` around it.  Values:
-    {"truth": bool}, {"mask": int, "truth": bool} ((p & mask) != 0) or {"in": [case values]}.  Callers whose constant arguments contradict a guard cannot reach CALL."""
-    guards = {}
+    {"truth": bool}, {"mask": int, "truth": bool} ((p & mask) != 0) or {"in": [case values]}.  Callers
+    whose constant arguments contradict a guard cannot reach CALL.  A later test of a key wins."""
+    return dict(_guard_tests(call, anc, params, ctx, tests, jumps))
+
+
+def _guard_tests(call, anc: list, params: set, ctx, tests, jumps: tuple) -> list:
+    """Every (key, test) param_guards() sees on the way to CALL, outermost first.  TESTS: the
+    if/switch statements (by hash) worth reading.  JUMPS: _jumps(), for _exit_holds()."""
+    out: list = []
+    at = ctx.where(call.location)[3] if jumps else 0
     chain = list(anc) + [call]
     for i, a in enumerate(chain[:-1]):
         child = chain[i + 1]
@@ -1293,30 +1302,56 @@ def param_guards(call, anc: list, params: set, ctx, tests) -> dict:
         if a.kind == K.IF_STMT:
             kids = children(a)
             if len(kids) > 1 and child == kids[1]:
-                guards.update(_settled(cond_tests(kids[0], params, ctx)))
+                out += _settled(cond_tests(kids[0], params, ctx))
             elif len(kids) > 2 and child == kids[2]:
-                guards.update(_settled(false_tests(kids[0], params, ctx)))
+                out += _settled(false_tests(kids[0], params, ctx))
         elif a.kind == K.SWITCH_STMT:
             kids = children(a)
             key = _switch_key(kids[0], params) if kids else None
             if key and len(kids) > 1:
                 values = _case_values(kids[-1], chain[i + 2] if i + 2 < len(chain) else child, child)
                 if values is not None:
-                    guards[key] = _clobbered({"in": values}, key, kids[0], params)
+                    out.append((key, _clobbered({"in": values}, key, kids[0], params)))
         elif a.kind == K.COMPOUND_STMT:
-            early: dict = {}
+            early: list = []
             for stmt in children(a):
-                if stmt.kind in _JOINS:
-                    early = {}  # another case's early return, or a goto past it to this label
+                if stmt.kind in _CASES:
+                    early = []  # a switch body: another case's early return is not on this path
                 if stmt == child:
                     break
                 if stmt.kind != K.IF_STMT:
                     continue
                 kids = children(stmt)
-                if len(kids) == 2 and _terminates(kids[1]):
-                    early.update(_settled(false_tests(kids[0], params, ctx)))
-            guards.update(early)
-    return guards
+                if len(kids) == 2 and _terminates(kids[1]) and _exit_holds(stmt, a, at, jumps, ctx):
+                    early += _settled(false_tests(kids[0], params, ctx))
+            out += early
+    return out
+
+
+def _jumps(walk, ctx) -> tuple:
+    """(label offset, goto offset) for each goto of the function (computed gotos have no label)."""
+    out = []
+    for g in walk.gotos:
+        refs = [ch for ch in children(g) if ch.kind == K.LABEL_REF]
+        label = refs[0].referenced if refs else None
+        if label is not None:
+            out.append((ctx.where(label.location)[3], ctx.where(g.location)[3]))
+    return tuple(out)
+
+
+def _exit_holds(stmt, block, at: int, jumps: tuple, ctx) -> bool:
+    """The early exit STMT (`if (c) return;`) in BLOCK decides what runs at offset AT: no goto
+    from before its end, or from outside BLOCK, lands on a label between them.  `if (skip) goto
+    out; ... out: call();` runs the call with skip true; `again: call(); if (!p) goto again;`
+    after the exit does not.  A label anywhere in between counts, also one nested in a later
+    statement: a goto into a block falls through to what follows it."""
+    if not jumps:
+        return True
+    ext, bext = ctx.extent(stmt), ctx.extent(block)
+    if ext is None or bext is None:
+        return True
+    end, block_end = ext[2], bext[2]
+    return all(not end <= label <= at or end <= g <= block_end for label, g in jumps)
 
 
 def _case_values(body, inner, child) -> list | None:
@@ -1373,6 +1408,7 @@ def branch_conditions(call, anc: list, skip: dict, ctx, memo: dict) -> list:
     left out."""
     out: list = []
     chain = list(anc) + [call]
+    at = ctx.where(call.location)[3] if memo.get("jumps") else 0
     switch = None  # the innermost enclosing switch's value as written, None when skipped or unreadable
     for i in range(len(chain) - 1):
         a, child = chain[i], chain[i + 1]
@@ -1388,7 +1424,7 @@ def branch_conditions(call, anc: list, skip: dict, ctx, memo: dict) -> list:
         if a.kind == K.CASE_STMT:
             out += _case(a, child, switch, ctx, memo)
         else:
-            out += _conditions_at(a, child, skip, ctx, memo)
+            out += _conditions_at(a, child, skip, ctx, memo, at)
     return out[-MAX_CONDS:]
 
 
@@ -1413,7 +1449,7 @@ def _case(label, child, switch: str | None, ctx, memo: dict) -> list:
     return [f"{switch} == {value}"] if value else []
 
 
-def _conditions_at(a, child, skip: dict, ctx, memo: dict) -> list:
+def _conditions_at(a, child, skip: dict, ctx, memo: dict, at: int) -> list:
     """The conditions node A puts on its CHILD, the next node on the way to the call."""
     k = a.kind
     kids = children(a) if k in (K.IF_STMT, K.CONDITIONAL_OPERATOR, K.BINARY_OPERATOR) else []
@@ -1426,29 +1462,36 @@ def _conditions_at(a, child, skip: dict, ctx, memo: dict) -> list:
         if op in (cu.BINARY_LAND, cu.BINARY_LOR):
             return _written(kids[0], kids[1], ctx, memo, negate=op == cu.BINARY_LOR)
     if k == K.COMPOUND_STMT:
-        return _early_exits(a, child, skip, ctx, memo)
+        return _early_exits(a, child, skip, ctx, memo, at)
     return []
 
 
-def _early_exits(block, child, skip: dict, ctx, memo: dict) -> list:
-    """`!(c)` for each `if (c) return;` (goto, break, continue) before CHILD in BLOCK.  One pass per
-    block, shared by the calls under it (MEMO), so a long body is not rescanned for every call."""
+def _early_exits(block, child, skip: dict, ctx, memo: dict, at: int) -> list:
+    """`!(c)` for each `if (c) return;` (goto, break, continue) before CHILD in BLOCK that still
+    holds at offset AT (_exit_holds()).  One pass per block, shared by the calls under it (MEMO),
+    so a long body is not rescanned for every call."""
     key = ("exits", block.hash)
     if key not in memo:
         before, out = {}, ()
         for stmt in children(block):
-            if stmt.kind in _JOINS:
-                out = ()  # another case's early exit, or a goto past it to this label
+            if stmt.kind in _CASES:
+                out = ()  # a switch body: another case's early exit is not on this path
             before[stmt.hash] = out
             if stmt.kind != K.IF_STMT:
                 continue
             kids = children(stmt)
             if len(kids) == 2 and _terminates(kids[1]) and stmt.hash in skip:  # param_guards()' early returns
-                out = out + tuple(_partial(stmt, None, skip[stmt.hash], ctx, memo, exit_=True))
+                conds = tuple(_partial(stmt, None, skip[stmt.hash], ctx, memo, exit_=True))
             elif len(kids) == 2 and (kids[1].kind in _EXITS or _terminates(kids[1])):
-                out = out + tuple(_written(kids[0], kids[1], ctx, memo, negate=True))
+                conds = tuple(_written(kids[0], kids[1], ctx, memo, negate=True))
+            else:
+                continue
+            if conds:
+                out = out + ((stmt, conds),)
         memo[key] = before
-    return list(memo[key].get(child.hash, ()))
+    jumps = memo.get("jumps", ())
+    return [c for stmt, conds in memo[key].get(child.hash, ()) if _exit_holds(stmt, block, at, jumps, ctx)
+            for c in conds]
 
 
 def _in_file(cond, after, ctx) -> bool:
