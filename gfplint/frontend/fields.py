@@ -201,33 +201,31 @@ class Writes:
         return aliases
 
     def _write(self, t) -> None:
-        var, fld, arrow = t
+        var, fld, _ = t
         if fld is None:
             self.whole.add(var)
         else:
-            self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")
+            self.fields.add(_field_key(t))
 
     def _address(self, t, node=None) -> None:
-        var, fld, arrow = t
+        var, fld, _ = t
         if fld is None:
             self.address_uses[var] = self.address_uses.get(var, 0) + 1
         else:
-            self.fields.add(f"{var}->{fld}" if arrow else f"{var}.{fld}")  # may be written through it
+            self.fields.add(_field_key(t))  # may be written through it
             self._set(t, False, node)
 
     def _set(self, t, sets: bool, node=None) -> None:
         """Note a write of field T at NODE: whether it sets the field, and the first offset of a
         write (context.first_use() needs every write to set it, and its test to come first)."""
-        var, fld, arrow = t
-        key = f"{var}->{fld}" if arrow else f"{var}.{fld}"
+        key = _field_key(t)
         self.field_sets[key] = sets and self.field_sets.get(key, True)
         if node is not None:
             off = node.location.offset
             self.field_first[key] = min(off, self.field_first.get(key, off))
 
     def _bits(self, t, bits) -> None:
-        var, fld, arrow = t
-        key = f"{var}->{fld}" if arrow else f"{var}.{fld}"
+        key = _field_key(t)
         self.field_bits[key] = self.field_bits.get(key, 0) | (bits or 0)
 
     def sets_bits(self, key: str, mask: int) -> bool:
@@ -268,6 +266,12 @@ class Writes:
         var = key.split("->", 1)[0]
         return var in self.whole or key in self.fields or (
             "->" in key and (var in self.escaped or f"{var}->*" in self.fields))
+
+
+def _field_key(t) -> str:
+    """The key of written target T (variable, field, through a pointer): "p->f" or "v.f"."""
+    var, fld, arrow = t
+    return f"{var}->{fld}" if arrow else f"{var}.{fld}"
 
 
 def _sets(c, kids, kind) -> bool:
