@@ -379,7 +379,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests, jumps) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
-        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps) if once else []
+        zero = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps) if once else {}
+        site.first_use, site.once_bits = sorted(zero), fu.once_bits(zero)
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -397,7 +398,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-            cf.first_use = first_use(call, anc, once, fu, ctx, jumps) if once else []
+            zero = first_use(call, anc, once, fu, ctx, jumps) if once else {}
+            cf.first_use, cf.once_bits = sorted(zero), fu.once_bits(zero)
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -1207,12 +1209,23 @@ class _WrittenFields:
 
     def __init__(self, params: Params):
         self.params = params
+        self.idents: dict = {}  # key -> "struct::field" (fields.field_ident())
 
     def key(self, node) -> str | None:
         k = fields.param_ref(node, self.params, self.params.aliases)
         if k is None or "->" not in k or not self.params.writes.set_after(k, node.location.offset):
             return None
-        return None if self.params.clobbers(k.split("->", 1)[0], node) else k
+        if self.params.clobbers(k.split("->", 1)[0], node):
+            return None
+        ident = fields.field_ident(node)
+        if ident is not None:
+            self.idents[k] = ident
+        return k
+
+    def once_bits(self, zero: dict) -> dict:
+        """Of first_use()'s ZERO, the bit tests: key -> [struct::field, bits], for the linker to
+        drop the mark when another function clears one of those bits (program.drop_refilled())."""
+        return {k: [self.idents[k], bits] for k, bits in zero.items() if bits and k in self.idents}
 
     def cleared_key(self, node) -> tuple:
         return None, 0
@@ -1221,12 +1234,20 @@ class _WrittenFields:
         return []
 
 
-def _zero_keys(tests: list, writes) -> list:
-    """The keys TESTS require to be zero or to have the tested bits clear; a bit test only when
-    the function sets one of those bits (fs/namei.c legitimize_root() tests ND_ROOT_PRESET and
-    sets ND_ROOT_GRABBED: a state, not a lazy initialization)."""
-    return sorted({k for k, c in tests if (c.get("truth") is False or c.get("in") == [0])
-                   and ("mask" not in c or writes.sets_bits(k, c["mask"]))})
+def _zero_bits(tests: list, writes) -> dict:
+    """The keys TESTS require to be zero or to have the tested bits clear, with those bits (0: the
+    whole field); a bit test only when the function sets one of those bits (fs/namei.c
+    legitimize_root() tests ND_ROOT_PRESET and sets ND_ROOT_GRABBED: a state, not a lazy
+    initialization)."""
+    out: dict = {}
+    for k, c in tests:
+        if not (c.get("truth") is False or c.get("in") == [0]):
+            continue
+        if "mask" not in c:
+            out[k] = 0  # the whole field
+        elif writes.sets_bits(k, c["mask"]) and out.get(k) != 0:
+            out[k] = out.get(k, 0) | c["mask"]
+    return out
 
 
 def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
@@ -1241,20 +1262,21 @@ def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
     out: set = set()
     for c in walk.branches:
         kids = children(c) if c.kind == K.IF_STMT else ()
-        if kids and (_zero_keys(cond_tests(kids[0], fu, ctx), params.writes)
-                     or _zero_keys(false_tests(kids[0], fu, ctx), params.writes)):
+        if kids and (_zero_bits(cond_tests(kids[0], fu, ctx), params.writes)
+                     or _zero_bits(false_tests(kids[0], fu, ctx), params.writes)):
             out.add(c.hash)
     return out
 
 
-def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = ()) -> list:
+def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = ()) -> dict:
     """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
     which allocates on the first call for an object and caches the result there.  Whether that
     first call can come in atomic context depends on the order of calls (probe before the
     interrupt handler), which the analysis does not see (sleep-in-atomic --first-use).  The
     tests of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys:
-    all of them, so that a later test of the same field does not hide a zero test."""
-    return _zero_keys(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
+    all of them, so that a later test of the same field does not hide a zero test.  Key -> the
+    tested bits (0: the whole field)."""
+    return _zero_bits(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
