@@ -61,7 +61,6 @@ class Site:
     guards: dict = field(default_factory=dict)  # parameter -> {"truth": bool} | {"in": [values]} for the site to run
     conds: list = field(default_factory=list)  # other conditions for it to run, as written (innermost last)
     first_use: list = field(default_factory=list)  # fields (`p->f`) it runs only while zero, and its function sets
-    once_bits: dict = field(default_factory=dict)  # first_use key of a bit test -> [struct::field, bits]
     live: bool = True  # a path of the function's CFG reaches it (False: behind `if (!IS_ENABLED(CONFIG_X)) return`)
     via: str | None = None  # for a call to a wrapper: the wrapper's name
     inner_api: str | None = None  # for a call to a wrapper: the allocator inside it
@@ -95,7 +94,6 @@ class CallFacts:
     guards: dict = field(default_factory=dict)  # caller's parameter -> condition for this call to run
     conds: list = field(default_factory=list)  # other conditions for this call to run, as written (innermost last)
     first_use: list = field(default_factory=list)  # fields (`p->f`) it runs only while zero, and the caller sets
-    once_bits: dict = field(default_factory=dict)  # first_use key of a bit test -> [struct::field, bits]
     struct: str = ""  # for a call through a member pointer: the struct type that owns the field
     slept: bool = False  # a call that always may sleep runs before it on every path of the caller
     before: list = field(default_factory=list)  # functions called on every path before it (nearest last)
@@ -203,7 +201,6 @@ class TUFacts:
     caches: list[CacheFacts] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     field_functions: list[FieldFunction] = field(default_factory=list)
-    bit_clears: dict = field(default_factory=dict)  # "struct::field" -> bits some function's `&=` clears
     parse_errors: int = 0
 
     def to_dict(self) -> dict:
@@ -220,7 +217,6 @@ class TUFacts:
             caches=[CacheFacts(**c) for c in d.get("caches", [])],
             registrations=[Registration(**r) for r in d.get("registrations", [])],
             field_functions=[FieldFunction(**x) for x in d.get("field_functions", [])],
-            bit_clears=dict(d.get("bit_clears", {})),
             parse_errors=d.get("parse_errors", 0),
         )
 

@@ -109,7 +109,6 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     that field of that struct type (lower confidence: findings that use such an edge say so)."""
     prog = Program(root=root, kernel=kernel, tus=len(facts))
     resolve_caches(facts)
-    drop_refilled(facts)
     seen = {}
     field_functions = []
     for tu in facts:
@@ -150,25 +149,6 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
         prog.sites.append(_judge_in_context(prog, g, s, catalog, kernel, wrapper_calls))
     _dead_lines(prog, catalog)
     return prog
-
-
-def drop_refilled(facts: list[TUFacts]) -> None:
-    """Drop the first-use marks (frontend.context.first_use()) on bit tests whose bits some function
-    clears (`x->f &= ~F`, in any TU, through any pointer to the struct): the flag is a state that
-    comes back, not a once-only initialization.  fs/nfs/inode.c nfs_ooo_merge() returns while
-    NFS_INO_DATA_INVAL_DEFER is set and sets it when its GFP_ATOMIC allocation fails, and
-    include/linux/nfs_fs.h nfs_ooo_clear() clears it: the allocation runs again after every clear."""
-    cleared: dict = {}
-    for tu in facts:
-        for ident, bits in tu.bit_clears.items():
-            cleared[ident] = cleared.get(ident, 0) | bits
-    if not cleared:
-        return
-    for tu in facts:
-        for one in tu.sites + [c for f in tu.functions for c in f.calls]:
-            if one.once_bits:
-                gone = {k for k, (ident, bits) in one.once_bits.items() if cleared.get(ident, 0) & bits}
-                one.first_use = [k for k in one.first_use if k not in gone]
 
 
 def _function_node(g, site: Site):

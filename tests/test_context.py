@@ -468,21 +468,3 @@ def test_lock_wrappers_are_functions_that_return_holding_a_lock_they_took():
     for name in ("obj_refill_relock", "objfs_drop_for_caller", "obj_lock_if_set", "obj_guarded_touch",
                  "obj_preempt_off", "obj_lock_and_hand_over", "obj_lock_then_inline"):
         assert fns[("precision.c", name)].acquires == [], name
-
-
-def test_link_drops_first_use_marks_on_bits_another_tu_clears():
-    # the mark rests on a bit test; a `&= ~F` of that struct field in any TU makes it a state
-    from gfplint.facts import CallFacts, FunctionFacts, Site, TUFacts
-    from gfplint.program import drop_refilled
-
-    def site(bits):
-        return Site("a.c", 3, 1, "merge", "kmalloc", "kmalloc(8, GFP_KERNEL)", "slab", "GFP_KERNEL", None,
-                    first_use=["g->validity"], once_bits={"g->validity": ["gapset::validity", bits]})
-
-    gave_up, other = site(0x1), site(0x2)
-    call = CallFacts("fill", 5, 1, first_use=["g->validity"], once_bits={"g->validity": ["gapset::validity", 0x1]})
-    a = TUFacts("a.c", sites=[gave_up, other], functions=[FunctionFacts("a.c", "merge", 1, calls=[call])])
-    b = TUFacts("b.c", bit_clears={"gapset::validity": 0x1, "nic::flags": (1 << 64) - 1})
-    drop_refilled([a, b])
-    assert gave_up.first_use == [] and call.first_use == []
-    assert other.first_use == ["g->validity"]  # bit 0x2 is cleared nowhere: still a lazy initialization

@@ -370,7 +370,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
-    fu = _WrittenFields(pset)
+    fu = _WrittenFields(pset, walk.bit_sets)
     once = _first_use_statements(walk, fu, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -379,8 +379,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests, jumps) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
-        zero = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps) if once else {}
-        site.first_use, site.once_bits = sorted(zero), fu.once_bits(zero)
+        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps) if once else []
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -398,8 +397,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-            zero = first_use(call, anc, once, fu, ctx, jumps) if once else {}
-            cf.first_use, cf.once_bits = sorted(zero), fu.once_bits(zero)
+            cf.first_use = first_use(call, anc, once, fu, ctx, jumps) if once else []
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -1207,25 +1205,33 @@ class _WrittenFields:
     f->busy = 0;` is a busy flag, not a lazy initialization.  A call given the pointer before the
     test may have set the field: such a test is not one (Params.clobbers())."""
 
-    def __init__(self, params: Params):
+    def __init__(self, params: Params, bit_sets: list = ()):
         self.params = params
-        self.idents: dict = {}  # key -> "struct::field" (fields.field_ident())
+        self.bit_sets = bit_sets  # (`p->f |= F` cursor, ancestors) of the function
+
+    def sets_when_done(self, key: str, mask: int, anc: list) -> bool:
+        """The function sets a bit of MASK in KEY under no branch or loop that does not also hold
+        the call with ancestors ANC: once the call has succeeded, the flag says so (drivers/scsi/
+        mvumi.c mvumi_init_data() sets MVUMI_FW_ALLOC after its allocations).  A bit set only
+        on some paths after it is a give-up or state flag: fs/nfs/inode.c nfs_ooo_merge() sets
+        NFS_INO_DATA_INVAL_DEFER only when its allocation fails or its gap list overflows, and
+        allocates again on the next call while the bit is clear."""
+        around = {a.hash for a in anc if a.kind in _BRANCHING or a.kind in _CASES}
+        for c, set_anc in self.bit_sets:
+            kids = children(c)
+            if len(kids) != 2 or fields.param_ref(kids[0], self.params, self.params.aliases) != key:
+                continue
+            bits = cu.evaluate_int(kids[1])
+            if bits and bits & mask and all(a.hash in around for a in set_anc
+                                            if a.kind in _BRANCHING or a.kind in _CASES):
+                return True
+        return False
 
     def key(self, node) -> str | None:
         k = fields.param_ref(node, self.params, self.params.aliases)
         if k is None or "->" not in k or not self.params.writes.set_after(k, node.location.offset):
             return None
-        if self.params.clobbers(k.split("->", 1)[0], node):
-            return None
-        ident = fields.field_ident(node)
-        if ident is not None:
-            self.idents[k] = ident
-        return k
-
-    def once_bits(self, zero: dict) -> dict:
-        """Of first_use()'s ZERO, the bit tests: key -> [struct::field, bits], for the linker to
-        drop the mark when another function clears one of those bits (program.drop_refilled())."""
-        return {k: [self.idents[k], bits] for k, bits in zero.items() if bits and k in self.idents}
+        return None if self.params.clobbers(k.split("->", 1)[0], node) else k
 
     def cleared_key(self, node) -> tuple:
         return None, 0
@@ -1268,15 +1274,16 @@ def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
     return out
 
 
-def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = ()) -> dict:
+def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = ()) -> list:
     """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
     which allocates on the first call for an object and caches the result there.  Whether that
     first call can come in atomic context depends on the order of calls (probe before the
     interrupt handler), which the analysis does not see (sleep-in-atomic --first-use).  The
     tests of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys:
-    all of them, so that a later test of the same field does not hide a zero test.  Key -> the
-    tested bits (0: the whole field)."""
-    return _zero_bits(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
+    all of them, so that a later test of the same field does not hide a zero test.  A bit test
+    counts only when the function sets the bit wherever CALL ran (sets_when_done())."""
+    zero = _zero_bits(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
+    return sorted(k for k, bits in zero.items() if not bits or fu.sets_when_done(k, bits, anc))
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:

@@ -94,7 +94,6 @@ class Writes:
         self.field_sets: dict = {}  # "p->f" -> True when every write sets it (`= f(x)`, `|= F`)
         self.field_bits: dict = {}  # "p->f" -> the bits its `|= F` writes set
         self.field_first: dict = {}  # "p->f" -> file offset of its first write
-        self.bit_clears: dict = {}  # "struct::field" -> bits its `&=` writes may clear, through any base (bit_clear())
 
     def visit(self, c, kind) -> None:
         """C is a BINARY_OPERATOR, COMPOUND_ASSIGNMENT_OPERATOR, UNARY_OPERATOR or a memset() CALL_EXPR
@@ -103,8 +102,6 @@ class Writes:
             if kind == K.BINARY_OPERATOR and cu.binary_operator(c) != _ASSIGN:
                 return  # most binary operators: one libclang call, no operand walk
             kids = children(c)
-            if kind == K.COMPOUND_ASSIGNMENT_OPERATOR and len(kids) == 2 and cu.binary_operator(c) == _AND_ASSIGN:
-                self.bit_clear(kids[0], kids[1])
             t = _target(kids[0]) if kids else None
             if t is not None:
                 self._write(t)
@@ -148,16 +145,6 @@ class Writes:
                     if t and t[1] is None:
                         self.zeroed.add(t[0])
                         self.address_uses[t[0]] = self.address_uses.get(t[0], 0) - 1  # counted again below
-
-    def bit_clear(self, lhs, mask) -> None:
-        """Record `x->f &= MASK` by the field's struct and name, whatever X is (NFS_I(inode)->f): a
-        bit some function clears is a state, not a once-only initialization (context.first_use()
-        marks; program.link() drops the marks on bits another function clears)."""
-        ident = field_ident(lhs)
-        if ident is not None:
-            m = cu.evaluate_int(mask)
-            bits = _ALL_BITS if m is None else ~m & _ALL_BITS
-            self.bit_clears[ident] = self.bit_clears.get(ident, 0) | bits
 
     def asm_operands(self, asm) -> None:
         """An asm statement may write the variables it names (libclang does not tell outputs from
@@ -279,20 +266,6 @@ class Writes:
         var = key.split("->", 1)[0]
         return var in self.whole or key in self.fields or (
             "->" in key and (var in self.escaped or f"{var}->*" in self.fields))
-
-
-def field_ident(node) -> str | None:
-    """"struct::field" for member expression NODE of a named struct or union: the same in every
-    function and TU that names the field, whatever the base expression (None otherwise)."""
-    node = _strip(node)
-    if node.kind != K.MEMBER_REF_EXPR:
-        return None
-    decl = node.referenced
-    parent = decl.semantic_parent if decl is not None and decl.kind == K.FIELD_DECL else None
-    if parent is None or parent.kind not in (K.STRUCT_DECL, K.UNION_DECL):
-        return None
-    name = parent.spelling
-    return None if not name or " " in name else f"{name}::{decl.spelling}"
 
 
 def _field_key(t) -> str:

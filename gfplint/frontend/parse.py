@@ -21,7 +21,7 @@ from ..facts import CacheFacts, Diagnostic, FieldFunction, FunctionFacts, Goto, 
 from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
-from .fields import _AND_ASSIGN, SCALAR_TYPES, Writes
+from .fields import _OR_ASSIGN, SCALAR_TYPES, Writes
 from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, named_function, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
@@ -153,7 +153,6 @@ class TUContext:
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
     _inline_calls: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_calls()
-    _inline_clears: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_bit_clears()
     inline_locks: dict = field(default_factory=dict)  # bytes of a header inline -> the section it opens/closes
     _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
@@ -179,17 +178,6 @@ class TUContext:
         if hit is None:
             self._inline_calls[key] = ()  # recursion guard
             hit = self._inline_calls[key] = _straight_calls(self, ref.get_definition(), depth)
-        return hit
-
-    def inline_bit_clears(self, ref: ci.Cursor, depth: int = 0) -> dict:
-        """The bits a header inline clears with `x->f &= mask` (fields.Writes.bit_clear()), itself or
-        through the inlines it calls: include/linux/nfs_fs.h nfs_ooo_clear() clears
-        NFS_INO_DATA_INVAL_DEFER for fs/nfs/inode.c, whose nfs_ooo_merge() tests and sets it."""
-        key = bytes(ref)
-        hit = self._inline_clears.get(key)
-        if hit is None:
-            self._inline_clears[key] = {}  # recursion guard
-            hit = self._inline_clears[key] = _bit_clears(self, ref.get_definition(), depth)
         return hit
 
     @property
@@ -339,8 +327,6 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
     for _, one in done.values():
         for name in ("sites", "functions", "registrations", "field_functions", "caches"):
             getattr(facts, name).extend(getattr(one, name))
-        for ident, bits in one.bit_clears.items():
-            facts.bit_clears[ident] = facts.bit_clears.get(ident, 0) | bits
     return facts
 
 
@@ -421,6 +407,7 @@ class FunctionWalk:
     writes: Writes = field(default_factory=Writes)  # fields and variables the body writes
     struct_locals: dict = field(default_factory=dict)  # local struct variable -> its VAR_DECL
     gotos: list = field(default_factory=list)  # (goto cursor)
+    bit_sets: list = field(default_factory=list)  # (`x |= F` cursor, ancestors): context.first_use()
     gfp_params: set = field(default_factory=set)
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
 
@@ -464,6 +451,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     elif k == K.ASM_STMT:
         w.writes.asm_operands(c)
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
+        if k == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == _OR_ASSIGN:
+            w.bit_sets.append((c, list(anc)))
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)
         w.writes.visit(c, k)
@@ -480,11 +469,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     if not _header_inline(c, ctx):
         w.other_calls.append((c, list(anc)))
-    else:
-        for ident, bits in ctx.inline_bit_clears(c.referenced).items():
-            w.writes.bit_clears[ident] = w.writes.bit_clears.get(ident, 0) | bits
-        if any(named_function(a) is not None for a in c.get_arguments()):
-            w.inline_calls.append((c, list(anc)))  # __dev_uc_sync(dev, my_sync, my_unsync): context.inline_forwards()
+    elif any(named_function(a) is not None for a in c.get_arguments()):
+        w.inline_calls.append((c, list(anc)))  # __dev_uc_sync(dev, my_sync, my_unsync): context.inline_forwards()
     if c.spelling.startswith("class_") and c.spelling.endswith("_constructor"):
         owner = next((a for a in reversed(anc) if a.kind in (K.COMPOUND_STMT, K.FOR_STMT)), None)
         if owner is not None:
@@ -501,24 +487,6 @@ def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> Non
 
 _STRAIGHT = STRAIGHT_STMTS
 MAX_INLINE_DEPTH = 3
-
-
-def _bit_clears(ctx: TUContext, d, depth: int) -> dict:
-    """fields.Writes.bit_clears of the body of D, a header inline, with those of the header inlines
-    it calls (MAX_INLINE_DEPTH deep)."""
-    w = Writes()
-    stack = [d] if d is not None else []
-    while stack:
-        c = stack.pop()
-        k = _KINDS.get(c._kind_id) or c.kind
-        kids = children(c)
-        if k == K.COMPOUND_ASSIGNMENT_OPERATOR and len(kids) == 2 and cu.binary_operator(c) == _AND_ASSIGN:
-            w.bit_clear(kids[0], kids[1])
-        elif k == K.CALL_EXPR and depth < MAX_INLINE_DEPTH and _header_inline(c, ctx):
-            for ident, bits in ctx.inline_bit_clears(c.referenced, depth + 1).items():
-                w.bit_clears[ident] = w.bit_clears.get(ident, 0) | bits
-        stack.extend(kids)
-    return w.bit_clears
 
 
 def _straight_calls(ctx: TUContext, d, depth: int) -> tuple:
@@ -646,7 +614,6 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
         _cache(call, anc, file, ctx, facts)
     facts.sites += sites
     facts.functions.append(ff)
-    facts.bit_clears = dict(w.writes.bit_clears)
 
 
 def _macro_registrations(body: ci.Cursor, file: str, ctx: TUContext, w: FunctionWalk) -> None:
