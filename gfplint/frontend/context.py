@@ -379,7 +379,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for site, call in zip(sites, site_calls):
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests, jumps) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
-        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps) if once else []
+        site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps,
+                                   _failure_lines(site)) if once else []
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -397,7 +398,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-            cf.first_use = first_use(call, anc, once, fu, ctx, jumps) if once else []
+            cf.first_use = first_use(call, anc, once, fu, ctx, jumps, _failure_lines(cf.result)) if once else []
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -427,6 +428,12 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
                              for node in builder.nodes for kind, call in node.events):
         walk.acquires = []  # what it calls under the lock may release it (in another TU)
     return calls, regs
+
+
+def _failure_lines(site) -> frozenset:
+    """Lines of the failure branch of SITE's result check (a Site, or a CallFacts.result)."""
+    ep = site.error_path if site is not None else None
+    return frozenset(ep.lines) if ep is not None else frozenset()
 
 
 def _sleeping_sites(sites: list, site_calls: list, catalog) -> frozenset:
@@ -1209,23 +1216,27 @@ class _WrittenFields:
         self.params = params
         self.bit_sets = bit_sets  # (`p->f |= F` cursor, ancestors) of the function
 
-    def sets_when_done(self, key: str, mask: int, anc: list) -> bool:
-        """The function sets a bit of MASK in KEY under no branch or loop that does not also hold
-        the call with ancestors ANC: once the call has succeeded, the flag says so (drivers/scsi/
-        mvumi.c mvumi_init_data() sets MVUMI_FW_ALLOC after its allocations).  A bit set only
-        on some paths after it is a give-up or state flag: fs/nfs/inode.c nfs_ooo_merge() sets
-        NFS_INO_DATA_INVAL_DEFER only when its allocation fails or its gap list overflows, and
-        allocates again on the next call while the bit is clear."""
-        around = {a.hash for a in anc if a.kind in _BRANCHING or a.kind in _CASES}
+    def _bit_sets(self, key: str, mask: int):
         for c, set_anc in self.bit_sets:
             kids = children(c)
-            if len(kids) != 2 or fields.param_ref(kids[0], self.params, self.params.aliases) != key:
-                continue
-            bits = cu.evaluate_int(kids[1])
-            if bits and bits & mask and all(a.hash in around for a in set_anc
-                                            if a.kind in _BRANCHING or a.kind in _CASES):
-                return True
-        return False
+            if len(kids) == 2 and fields.param_ref(kids[0], self.params, self.params.aliases) == key:
+                bits = cu.evaluate_int(kids[1])
+                if bits and bits & mask:
+                    yield c, set_anc
+
+    def gives_up(self, call, key: str, mask: int, anc: list, failure: frozenset, ctx) -> bool:
+        """The function sets a bit of MASK in KEY in the failure branch of the step's own result
+        (FAILURE: its lines), and under no branch or loop that does not also hold the step: a
+        give-up flag, not the mark of a finished initialization.  fs/nfs/inode.c nfs_ooo_merge()
+        returns while NFS_INO_DATA_INVAL_DEFER is set, sets it only when its GFP_ATOMIC
+        allocation fails (or its gap list overflows), and allocates again on the next call after a
+        success; drivers/scsi/mvumi.c mvumi_init_data() sets MVUMI_FW_ALLOC after its allocations
+        succeed, and not on failure: lazy."""
+        sets = list(self._bit_sets(key, mask))
+        if not failure or not any(ctx.where(c.location)[1] in failure for c, _ in sets):
+            return False
+        around = _arms(anc, call)
+        return not any(_arms(set_anc, c) <= around for c, set_anc in sets)
 
     def key(self, node) -> str | None:
         k = fields.param_ref(node, self.params, self.params.aliases)
@@ -1238,6 +1249,13 @@ class _WrittenFields:
 
     def clobbers(self, param: str, node) -> list:
         return []
+
+
+def _arms(anc: list, node) -> set:
+    """(branch or loop, the child NODE is under) for each one of ANC, the ancestors of NODE: the
+    then and else of one `if` are different arms, and so are its condition and its then."""
+    path = list(anc) + [node]
+    return {(a.hash, path[i + 1].hash) for i, a in enumerate(anc) if a.kind in _BRANCHING or a.kind in _CASES}
 
 
 def _zero_bits(tests: list, writes) -> dict:
@@ -1274,16 +1292,18 @@ def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
     return out
 
 
-def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = ()) -> list:
+def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = (),
+              failure: frozenset = frozenset()) -> list:
     """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
     which allocates on the first call for an object and caches the result there.  Whether that
     first call can come in atomic context depends on the order of calls (probe before the
     interrupt handler), which the analysis does not see (sleep-in-atomic --first-use).  The
     tests of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys:
     all of them, so that a later test of the same field does not hide a zero test.  A bit test
-    counts only when the function sets the bit wherever CALL ran (sets_when_done())."""
+    does not count when the bit is a give-up flag, set where CALL's result failed (FAILURE: the
+    lines of its failure branch, _WrittenFields.gives_up())."""
     zero = _zero_bits(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
-    return sorted(k for k, bits in zero.items() if not bits or fu.sets_when_done(k, bits, anc))
+    return sorted(k for k, bits in zero.items() if not bits or not fu.gives_up(call, k, bits, anc, failure, ctx))
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
