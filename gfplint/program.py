@@ -348,12 +348,16 @@ def _wrapper_sites(prog: Program, g, sites: list, catalog: Catalog) -> list:
 
 
 def _derived(inner: Site, fn: FunctionFacts, call, kernel: str, catalog: Catalog) -> Site:
+    """The call to wrapper FN as an allocation site of its caller.  Where it runs (locks, guards,
+    lazy-initialization marks) is the caller's, at CALL: the inner site's name the wrapper's own
+    parameters."""
     r = call.result
     d = replace(inner, file=r.file, line=r.line, column=r.column, function=r.function, api=fn.name,
                 call=call.call, result=r.result, stored_in=r.stored_in, checked=r.checked,
                 used_unchecked_line=r.used_unchecked_line, error_path=r.error_path, held=list(call.held),
                 scopes_must=list(call.scopes_must), scopes_may=list(call.scopes_may), inherits=call.inherits,
-                slept=call.slept, before=list(call.before), guards=dict(call.guards), conds=list(call.conds), via=fn.name,
+                slept=call.slept, before=list(call.before), guards=dict(call.guards), conds=list(call.conds),
+                first_use=list(call.first_use), via=fn.name,
                 inner_api=inner.inner_api or inner.api, retried=inner.retried)
     if inner.gfp_params and inner.gfp_params[0] in fn.params:
         arg = call.gfp_args.get(str(fn.params.index(inner.gfp_params[0])))

@@ -78,6 +78,7 @@ class Builder:
         self.breaks: list = []
         self.continues: list = []
         self.switches: list = []
+        self.at: dict = {}  # statement hash -> its node: plain statements, returns, gotos and ifs (their test)
 
     def new(self, events=(), succ=()) -> int:
         self.nodes.append(Node(list(events), list(succ)))
@@ -92,11 +93,17 @@ class Builder:
         k = c.kind
         handler = _HANDLERS.get(k)
         if handler is not None:
-            return handler(self, c, nxt)
+            node = handler(self, c, nxt)
+            if k in _OWN_NODE:
+                self.at[c.hash] = node
+            return node
         calls = calls_in(c)
         if any(self.noreturn(call) for call in unconditional_calls(c)):
-            return self.new(calls, [])  # do_task_dead(), panic(): the path ends here
-        return self.new(calls, [(nxt, None)])
+            node = self.new(calls, [])  # do_task_dead(), panic(): the path ends here
+        else:
+            node = self.new(calls, [(nxt, None)])
+        self.at[c.hash] = node
+        return node
 
     def compound(self, c, nxt: int) -> int:
         end = self.new([("release", c.hash)], [(nxt, None)])
@@ -241,6 +248,25 @@ _HANDLERS = {
     K.LABEL_STMT: Builder.labelled,
     K.NULL_STMT: lambda b, c, nxt: nxt,
 }
+
+
+_OWN_NODE = (K.IF_STMT, K.RETURN_STMT, K.GOTO_STMT, K.INDIRECT_GOTO_STMT)  # handlers that make the statement's node
+
+
+def reach(nodes: list[Node], starts, avoid=frozenset(), cut=None) -> set:
+    """Nodes a path from STARTS (included) reaches without entering AVOID, nor taking the edge
+    CUT ((node, index in its succ))."""
+    seen = set()
+    stack = [n for n in starts if n not in avoid]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for i, (m, _) in enumerate(nodes[n].succ):
+            if m not in seen and m not in avoid and (n, i) != cut:
+                stack.append(m)
+    return seen
 
 
 def is_not(c) -> bool:

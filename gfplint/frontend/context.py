@@ -370,7 +370,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
-    fu = _WrittenFields(pset, walk.bit_sets)
+    fu = _WrittenFields(pset, walk.bit_sets, builder, walk.branches)
     once = _first_use_statements(walk, fu, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -380,7 +380,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         site.guards = param_guards(call, anc_of.get(call.hash, []), pset, ctx, tests, jumps) if tests else {}
         site.conds = branch_conditions(call, anc_of.get(call.hash, []), tests, ctx, texts)
         site.first_use = first_use(call, anc_of.get(call.hash, []), once, fu, ctx, jumps,
-                                   _failure_lines(site)) if once else []
+                                   site.error_path) if once else []
         st = states.get(call.hash, empty)
         site.live = call.hash in states
         site.held = _token_list(st, scope=False)
@@ -398,7 +398,8 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
         if cf is not None:
             cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
             cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-            cf.first_use = first_use(call, anc, once, fu, ctx, jumps, _failure_lines(cf.result)) if once else []
+            cf.first_use = first_use(call, anc, once, fu, ctx, jumps,
+                                     cf.result.error_path if cf.result is not None else None) if once else []
             cf.arg_params = _arg_params(call, pset)
             _nonnull_locals(call, cf, value)
             if cf.arg_params:
@@ -428,12 +429,6 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
                              for node in builder.nodes for kind, call in node.events):
         walk.acquires = []  # what it calls under the lock may release it (in another TU)
     return calls, regs
-
-
-def _failure_lines(site) -> frozenset:
-    """Lines of the failure branch of SITE's result check (a Site, or a CallFacts.result)."""
-    ep = site.error_path if site is not None else None
-    return frozenset(ep.lines) if ep is not None else frozenset()
 
 
 def _sleeping_sites(sites: list, site_calls: list, catalog) -> frozenset:
@@ -1212,9 +1207,12 @@ class _WrittenFields:
     f->busy = 0;` is a busy flag, not a lazy initialization.  A call given the pointer before the
     test may have set the field: such a test is not one (Params.clobbers())."""
 
-    def __init__(self, params: Params, bit_sets: list = ()):
+    def __init__(self, params: Params, bit_sets: list = (), graph: cfg.Builder | None = None, branches=()):
         self.params = params
         self.bit_sets = bit_sets  # (`p->f |= F` cursor, ancestors) of the function
+        self.graph = graph  # the function's control-flow graph (cfg.Builder.at: statement -> node)
+        self.branches = branches  # its if/switch statements (the result's test is one of them)
+        self._call_node: dict | None = None
 
     def _bit_sets(self, key: str, mask: int):
         for c, set_anc in self.bit_sets:
@@ -1224,19 +1222,46 @@ class _WrittenFields:
                 if bits and bits & mask:
                     yield c, set_anc
 
-    def gives_up(self, call, key: str, mask: int, anc: list, failure: frozenset, ctx) -> bool:
-        """The function sets a bit of MASK in KEY in the failure branch of the step's own result
-        (FAILURE: its lines), and under no branch or loop that does not also hold the step: a
-        give-up flag, not the mark of a finished initialization.  fs/nfs/inode.c nfs_ooo_merge()
-        returns while NFS_INO_DATA_INVAL_DEFER is set, sets it only when its GFP_ATOMIC
-        allocation fails (or its gap list overflows), and allocates again on the next call after a
-        success; drivers/scsi/mvumi.c mvumi_init_data() sets MVUMI_FW_ALLOC after its allocations
-        succeed, and not on failure: lazy."""
-        sets = list(self._bit_sets(key, mask))
-        if not failure or not any(ctx.where(c.location)[1] in failure for c, _ in sets):
+    def gives_up(self, call, key: str, mask: int, path, ctx) -> bool:
+        """The function sets a bit of MASK in KEY on a path where the step's result failed (PATH:
+        its ErrorPath; through a goto, in the else of `if (p)`, or after `if (p) { ... return 0; }`),
+        and a path where it succeeded reaches the return without setting it: a give-up flag, not the
+        mark of a finished initialization.  fs/nfs/inode.c nfs_ooo_merge() returns while
+        NFS_INO_DATA_INVAL_DEFER is set, sets it only when its GFP_ATOMIC allocation fails (or its
+        gap list overflows), and allocates again on the next call after a success;
+        drivers/scsi/mvumi.c mvumi_init_data() sets MVUMI_FW_ALLOC after its allocations succeed,
+        and not on failure: lazy.  Where the graph does not show a path, the mark stays."""
+        g = self.graph
+        if g is None or path is None:
             return False
-        around = _arms(anc, call)
-        return not any(_arms(set_anc, c) <= around for c, set_anc in sets)
+        sets = [self._node_of(c, anc) for c, anc in self._bit_sets(key, mask)]
+        check = self._test_node(path, ctx)
+        start = self._call_nodes().get(call.hash)
+        if not sets or None in sets or check is None or start is None or len(g.nodes[check].succ) != 2:
+            return False
+        cut = (check, 1 if path.check in _SUCCESS_TESTS else 0)  # the edge into the failure branch
+        if check not in cfg.reach(g.nodes, [start]):
+            return False
+        failed = cfg.reach(g.nodes, [g.nodes[check].succ[cut[1]][0]])
+        return bool(failed.intersection(sets)) and 0 in cfg.reach(g.nodes, [start], frozenset(sets), cut)
+
+    def _node_of(self, c, anc: list) -> int | None:
+        """The graph node of the statement holding C."""
+        return next((self.graph.at[x.hash] for x in reversed(list(anc) + [c]) if x.hash in self.graph.at), None)
+
+    def _test_node(self, path, ctx) -> int | None:
+        """The graph node of the `if` that tests the result (ErrorPath.check_line, check_column)."""
+        where = (path.check_line, path.check_column)
+        for b in self.branches:
+            if b.kind == K.IF_STMT and tuple(ctx.where(b.extent.start)[1:3]) == where:
+                return self.graph.at.get(b.hash)
+        return None
+
+    def _call_nodes(self) -> dict:
+        if self._call_node is None:
+            self._call_node = {ev[1].hash: i for i, node in enumerate(self.graph.nodes)
+                               for ev in node.events if ev[0] == "call"}
+        return self._call_node
 
     def key(self, node) -> str | None:
         k = fields.param_ref(node, self.params, self.params.aliases)
@@ -1251,11 +1276,7 @@ class _WrittenFields:
         return []
 
 
-def _arms(anc: list, node) -> set:
-    """(branch or loop, the child NODE is under) for each one of ANC, the ancestors of NODE: the
-    then and else of one `if` are different arms, and so are its condition and its then."""
-    path = list(anc) + [node]
-    return {(a.hash, path[i + 1].hash) for i, a in enumerate(anc) if a.kind in _BRANCHING or a.kind in _CASES}
+_SUCCESS_TESTS = ("if-ok", "and-chain")  # ErrorPath.check forms whose then-branch is the success
 
 
 def _zero_bits(tests: list, writes) -> dict:
@@ -1292,18 +1313,17 @@ def _first_use_statements(walk, fu: _WrittenFields, ctx) -> set:
     return out
 
 
-def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = (),
-              failure: frozenset = frozenset()) -> list:
+def first_use(call, anc: list, once: set, fu: _WrittenFields, ctx, jumps: tuple = (), path=None) -> list:
     """The fields CALL runs only while zero, that its function sets itself: lazy initialization,
     which allocates on the first call for an object and caches the result there.  Whether that
     first call can come in atomic context depends on the order of calls (probe before the
     interrupt handler), which the analysis does not see (sleep-in-atomic --first-use).  The
     tests of param_guards() on the `if`s of _first_use_statements(), with _WrittenFields' keys:
     all of them, so that a later test of the same field does not hide a zero test.  A bit test
-    does not count when the bit is a give-up flag, set where CALL's result failed (FAILURE: the
-    lines of its failure branch, _WrittenFields.gives_up())."""
+    does not count when the bit is a give-up flag, set where CALL's result failed (PATH: the
+    ErrorPath of its result, _WrittenFields.gives_up())."""
     zero = _zero_bits(_guard_tests(call, anc, fu, ctx, once, jumps), fu.params.writes)
-    return sorted(k for k, bits in zero.items() if not bits or not fu.gives_up(call, k, bits, anc, failure, ctx))
+    return sorted(k for k, bits in zero.items() if not bits or not fu.gives_up(call, k, bits, path, ctx))
 
 
 def _uncaptured(cond, params: Params, ctx, negate: bool) -> list | None:
