@@ -26,7 +26,7 @@ K = ci.CursorKind
 T = ci.TypeKind
 _ASSIGN = 22  # CXBinaryOperator_Assign
 _AND_ASSIGN = 30  # CXBinaryOperator_AndAssign
-_OR_ASSIGN = 32  # CXBinaryOperator_OrAssign
+OR_ASSIGN = 32  # CXBinaryOperator_OrAssign
 _ALL_BITS = (1 << 64) - 1
 _INC_DEC = (1, 2, 3, 4)  # CXUnaryOperator_PostInc, PostDec, PreInc, PreDec
 SCALAR_TYPES = (T.POINTER, T.BOOL, T.INT, T.UINT, T.LONG, T.ULONG, T.LONGLONG, T.ULONGLONG, T.SHORT, T.USHORT,
@@ -279,7 +279,7 @@ def _sets(c, kids, kind) -> bool:
     (no constant), `p->f |= F` with F constant."""
     if kind == K.BINARY_OPERATOR:
         return len(kids) == 2 and constant(kids[1]) is None
-    return cu.binary_operator(c) == _OR_ASSIGN and len(kids) == 2 and cu.evaluate_int(kids[1]) is not None
+    return cu.binary_operator(c) == OR_ASSIGN and len(kids) == 2 and cu.evaluate_int(kids[1]) is not None
 
 
 def struct_fields(t) -> list | None:

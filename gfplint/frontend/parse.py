@@ -21,7 +21,7 @@ from ..facts import CacheFacts, Diagnostic, FieldFunction, FunctionFacts, Goto, 
 from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
-from .fields import _OR_ASSIGN, SCALAR_TYPES, Writes
+from .fields import OR_ASSIGN, SCALAR_TYPES, Writes
 from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, named_function, struct_of_field
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
@@ -451,7 +451,7 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     elif k == K.ASM_STMT:
         w.writes.asm_operands(c)
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
-        if k == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == _OR_ASSIGN:
+        if k == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == OR_ASSIGN:
             w.bit_sets.append((c, list(anc)))
         _gfp_assignment(c, w, ctx)
         _field_assignment(c, w, ctx)
