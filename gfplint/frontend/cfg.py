@@ -250,6 +250,7 @@ _HANDLERS = {
 }
 
 
+STATEMENTS = frozenset(_HANDLERS)  # the statement kinds the graph is built from
 _OWN_NODE = (K.IF_STMT, K.RETURN_STMT, K.GOTO_STMT, K.INDIRECT_GOTO_STMT)  # handlers that make the statement's node
 
 

@@ -1246,8 +1246,14 @@ class _WrittenFields:
         return bool(failed.intersection(sets)) and 0 in cfg.reach(g.nodes, [start], frozenset(sets), cut)
 
     def _node_of(self, c, anc: list) -> int | None:
-        """The graph node of the statement holding C."""
-        return next((self.graph.at[x.hash] for x in reversed(list(anc) + [c]) if x.hash in self.graph.at), None)
+        """The graph node of the statement holding C; None when C is in a part of a statement the
+        graph has no node of its own for (a loop's header, a switch's value)."""
+        for x in reversed(list(anc) + [c]):
+            if x.hash in self.graph.at:
+                return self.graph.at[x.hash]
+            if x.kind in cfg.STATEMENTS and x.kind != K.COMPOUND_STMT:  # ({ ... }) blocks: their statement's node
+                return None
+        return None
 
     def _test_node(self, path, ctx) -> int | None:
         """The graph node of the `if` that tests the result (ErrorPath.check_line, check_column)."""
