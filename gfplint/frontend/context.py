@@ -370,7 +370,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     pset = fields.Params(params, walk.writes, walk.other_calls, ctx.where, ctx.callee, pointers)
     values = fields.local_struct_values(walk.struct_locals, walk.writes) if walk.struct_locals else {}
     tests = _guard_statements(walk, pset, ctx)
-    fu = _WrittenFields(pset, walk.bit_sets, builder, walk.branches)
+    fu = _WrittenFields(pset, walk.bit_sets, builder, walk.branches, [st.error_path for st in sites])
     once = _first_use_statements(walk, fu, ctx)
     narrowing = {}  # if/switch hash -> (variable, field, values) or None, shared by the calls under it
     anc_of = {c.hash: a for c, a in walk.calls}
@@ -1207,12 +1207,15 @@ class _WrittenFields:
     f->busy = 0;` is a busy flag, not a lazy initialization.  A call given the pointer before the
     test may have set the field: such a test is not one (Params.clobbers())."""
 
-    def __init__(self, params: Params, bit_sets: list = (), graph: cfg.Builder | None = None, branches=()):
+    def __init__(self, params: Params, bit_sets: list = (), graph: cfg.Builder | None = None, branches=(),
+                 results=()):
         self.params = params
         self.bit_sets = bit_sets  # (`p->f |= F` cursor, ancestors) of the function
         self.graph = graph  # the function's control-flow graph (cfg.Builder.at: statement -> node)
         self.branches = branches  # its if/switch statements (the result's test is one of them)
+        self.results = results  # ErrorPaths of its allocation sites (None: unchecked)
         self._call_node: dict | None = None
+        self._result_tests: list | None = None
 
     def _bit_sets(self, key: str, mask: int):
         for c, set_anc in self.bit_sets:
@@ -1223,27 +1226,49 @@ class _WrittenFields:
                     yield c, set_anc
 
     def gives_up(self, call, key: str, mask: int, path, ctx) -> bool:
-        """The function sets a bit of MASK in KEY on a path where the step's result failed (PATH:
-        its ErrorPath; through a goto, in the else of `if (p)`, or after `if (p) { ... return 0; }`),
-        and a path where it succeeded reaches the return without setting it: a give-up flag, not the
-        mark of a finished initialization.  fs/nfs/inode.c nfs_ooo_merge() returns while
+        """The function sets a bit of MASK in KEY only where an allocation's result failed (PATH:
+        the step's own ErrorPath, or a later site's; in the failure branch, at a label it jumps to,
+        in the else of `if (p)`, after `if (p) { ... return 0; }`), and a path where the step
+        succeeded reaches the return without setting it: a give-up flag, not the mark of a
+        finished initialization.  fs/nfs/inode.c nfs_ooo_merge() returns while
         NFS_INO_DATA_INVAL_DEFER is set, sets it only when its GFP_ATOMIC allocation fails (or its
         gap list overflows), and allocates again on the next call after a success;
         drivers/scsi/mvumi.c mvumi_init_data() sets MVUMI_FW_ALLOC after its allocations succeed,
-        and not on failure: lazy.  Where the graph does not show a path, the mark stays."""
+        and not on failure: lazy.  A set the success edge of the same test also reaches (a later
+        `if (!ret)`, a count checked after a loop) is no give-up.  The searches stop at the step,
+        so a retry loop's failure edge does not reach the set its success makes.  Where the graph
+        does not show such a path, the mark stays."""
         g = self.graph
         if g is None or path is None:
             return False
         sets = [self._node_of(c, anc) for c, anc in self._bit_sets(key, mask)]
-        check = self._test_node(path, ctx)
         start = self._call_nodes().get(call.hash)
-        if not sets or None in sets or check is None or start is None or len(g.nodes[check].succ) != 2:
+        own = self._test(path, ctx)
+        if not sets or None in sets or start is None or own is None:
             return False
-        cut = (check, 1 if path.check in _SUCCESS_TESTS else 0)  # the edge into the failure branch
-        if check not in cfg.reach(g.nodes, [start]):
+        after = cfg.reach(g.nodes, [start])
+        if own[0] not in after:
             return False
-        failed = cfg.reach(g.nodes, [g.nodes[check].succ[cut[1]][0]])
-        return bool(failed.intersection(sets)) and 0 in cfg.reach(g.nodes, [start], frozenset(sets), cut)
+        stop = frozenset([start])
+        failed_only: set = set()
+        for node, i in [own] + [t for t in self._site_tests(ctx) if t[0] in after and t != own]:
+            succ = g.nodes[node].succ
+            failed_only |= cfg.reach(g.nodes, [succ[i][0]], stop) - cfg.reach(g.nodes, [succ[1 - i][0]], stop)
+        return bool(failed_only.intersection(sets)) and 0 in cfg.reach(g.nodes, [start], frozenset(sets), own)
+
+    def _test(self, path, ctx) -> tuple | None:
+        """(graph node of the `if` that tests a result, index of its failure edge) for ErrorPath
+        PATH: then for `if (!p)`, else for `if (p)` and `&&` chains."""
+        node = self._test_node(path, ctx)
+        if node is None or len(self.graph.nodes[node].succ) != 2:
+            return None
+        return node, 1 if path.check in _SUCCESS_TESTS else 0
+
+    def _site_tests(self, ctx) -> list:
+        if self._result_tests is None:
+            tests = (self._test(p, ctx) for p in self.results if p is not None)
+            self._result_tests = [t for t in tests if t is not None]
+        return self._result_tests
 
     def _node_of(self, c, anc: list) -> int | None:
         """The graph node of the statement holding C; None when C is in a part of a statement the

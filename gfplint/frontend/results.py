@@ -172,8 +172,8 @@ def classify_check(cond: str, var: str, failure: str) -> tuple[str, str] | None:
         wrapped = _WRAPPERS.match(inner) or (inner.startswith("(") and inner.endswith(")"))
         if wrapped and _balanced(inner):
             flipped = classify_check(inner, var, failure)  # !WARN_ON_ONCE(!p) is a success test
-            if flipped is not None:
-                return ("pos" if flipped[0] == "neg" else "neg"), flipped[1]
+            if flipped is not None:  # the form names the test as a whole: `!likely(p)` is if-not
+                return ("pos" if flipped[0] == "neg" else "neg"), _FLIPPED.get(flipped[1], flipped[1])
     for p in _neg_patterns(v, failure):
         if re.fullmatch(p, c):
             return "neg", _form(c, failure)
@@ -187,6 +187,11 @@ def classify_check(cond: str, var: str, failure: str) -> tuple[str, str] | None:
     if len(ands) > 1 and any(re.fullmatch(p, _unwrap(a)) for a in ands for p in _pos_patterns(v, failure)):
         return "pos", "and-chain"
     return None
+
+
+# the form of `!(test)`: a failure test turns into a success test (if-ok) and back
+_FLIPPED = {"if-not": "if-ok", "eq-null": "if-ok", "is-err": "if-ok", "is-err-or-null": "if-ok", "if-errno": "if-ok",
+            "if-ok": "if-not", "and-chain": "or-chain", "or-chain": "and-chain"}
 
 
 def _form(c: str, failure: str) -> str:
