@@ -1216,6 +1216,7 @@ class _WrittenFields:
         self.results = results  # ErrorPaths of its allocation sites (None: unchecked)
         self._call_node: dict | None = None
         self._result_tests: list | None = None
+        self._ifs: dict | None = None  # (line, column) -> hash of the `if` that starts there
 
     def _bit_sets(self, key: str, mask: int):
         for c, set_anc in self.bit_sets:
@@ -1281,12 +1282,15 @@ class _WrittenFields:
         return None
 
     def _test_node(self, path, ctx) -> int | None:
-        """The graph node of the `if` that tests the result (ErrorPath.check_line, check_column)."""
-        where = (path.check_line, path.check_column)
-        for b in self.branches:
-            if b.kind == K.IF_STMT and tuple(ctx.where(b.extent.start)[1:3]) == where:
-                return self.graph.at.get(b.hash)
-        return None
+        """The graph node of the `if` that tests the result (ErrorPath.check_line, check_column;
+        the first `if` there when a macro expands to several)."""
+        if self._ifs is None:
+            self._ifs = {}
+            for b in self.branches:
+                if b.kind == K.IF_STMT:
+                    self._ifs.setdefault(tuple(ctx.where(b.extent.start)[1:3]), b.hash)
+        h = self._ifs.get((path.check_line, path.check_column))
+        return self.graph.at.get(h) if h is not None else None
 
     def _call_nodes(self) -> dict:
         if self._call_node is None:
