@@ -537,14 +537,17 @@ def slept_before(g, file: str, names: list, sleeping: set) -> bool:
     return any(n in sleeping for name in names for n in _resolve(name, file, by_name))
 
 
-def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple, boot_entries=()) -> Contexts:
+def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple, boot_entries=(),
+              taken=frozenset()) -> Contexts:
+    """TAKEN: functions whose address is taken (address_taken())."""
     ctx = Contexts(graph=g)
     ctx.boot = boot_only(g, boot_entries, registrations)
     settle_fields(g)
     ctx.sleeping = always_sleeping(g)
     _propagate_atomic(g, registrations, ctx)
     _propagate_noreclaim(g, ctx)
-    _propagate_must(g, ctx)
+    _propagate_must(g, ctx, taken)
+    g.graph["must"] = ctx.must
     _propagate_kinds(g, registrations, user_prefixes, ctx)
     return ctx
 
@@ -719,15 +722,40 @@ def _propagate_noreclaim(g, ctx: Contexts) -> None:
     ctx.noreclaim = _bfs(g, sources, lambda c, inherited: True, lambda c, name: f"calls {name} under PF_MEMALLOC")
 
 
-def _propagate_must(g, ctx: Contexts) -> None:
-    """Scopes open on every call path into a function (greatest fixed point; no callers: none).
-    A worklist: a function is looked at again only when one of its callers' scopes shrank."""
+def address_taken(g, registrations: list, field_functions: list) -> set:
+    """Functions whose address the program takes: registered (request_irq, INIT_WORK, an ops
+    field), stored in any struct field, or passed as an argument.  They may be called from
+    anywhere the graph does not show, so no scope is known to be open when they run."""
+    by_name = g.graph.get("by_name", {})
+    named = [(r.function, r.file) for r in registrations]
+    named += [(ff.function, ff.file) for ff in field_functions]
+    for _, f in g.nodes(data="facts"):
+        named += [(target, f.file) for c in f.calls for target in c.func_args.values()]
+    return {n for name, file in named for n in _resolve(name, file or "", by_name)}
+
+
+def _propagate_must(g, ctx: Contexts, taken=frozenset()) -> None:
+    """Scopes open on every call path into a function (greatest fixed point).  Entered with no
+    scope: a function without callers, one whose address is TAKEN (address_taken()), and every
+    function no such entry reaches, i.e. a cycle whose only callers are its own members (a retry
+    pair first called from a header inline, which is no graph node): starting those at "every
+    scope" would prove any scope for them.  A worklist: a function is looked at again only when
+    one of its callers' scopes shrank."""
     top = frozenset(MUST_SCOPES)
     into: dict = {}  # function -> [(caller, scopes the call itself opens)]
     for caller, callee, data in g.edges(data=True):
         into.setdefault(callee, []).append((caller, frozenset(data["call"].scopes_must)))
-    must = {n: (top if n in into else frozenset()) for n in g}
-    work = deque(sorted(into))
+    entries = {n for n in g if n not in into or n in taken}
+    reached = set(entries)
+    q = deque(entries)
+    while q:
+        for callee in g.successors(q.popleft()):
+            if callee not in reached:
+                reached.add(callee)
+                q.append(callee)
+    fixed = entries | (set(g) - reached)
+    must = {n: (frozenset() if n in fixed else top) for n in g}
+    work = deque(sorted(n for n in into if n not in fixed))
     queued = set(work)
     while work:
         n = work.popleft()
@@ -739,10 +767,43 @@ def _propagate_must(g, ctx: Contexts) -> None:
         if acc != must[n]:
             must[n] = acc
             for callee in g.successors(n):
-                if callee not in queued:
+                if callee not in queued and callee not in fixed:
                     queued.add(callee)
                     work.append(callee)
     ctx.must = must
+
+
+def must_witness(g, node: str, scope: str) -> list:
+    """One shortest chain of calls from a call made inside SCOPE (a memalloc_*_save() section) down
+    to NODE, every function on it having SCOPE open on all its call paths: the evidence of a
+    must-scope, as the atomic witnesses are of a may-context."""
+    must = g.graph.get("must", {})
+    prev: dict = {node: None}
+    q = deque([node])
+    while q:
+        n = q.popleft()
+        for caller, _, data in g.in_edges(n, data=True):
+            if caller in prev:
+                continue
+            c = data["call"]
+            if scope in c.scopes_must or scope in must.get(caller, ()):
+                prev[caller] = (n, data)
+                if scope in c.scopes_must:
+                    return _must_steps(g, caller, prev, scope)
+                q.append(caller)
+    return []
+
+
+def _must_steps(g, start: str, prev: dict, scope: str) -> list:
+    steps, n = [], start
+    opened = f"memalloc_{scope}_save()"
+    while prev[n] is not None:
+        callee, data = prev[n]
+        name = g.nodes[n]["facts"].name
+        what = f"calls {called(data['call'], data, callee)} " + (f"inside {opened}" if not steps else f"with {opened} open")
+        steps.append(edge_step(data, name, what))
+        n = callee
+    return steps
 
 
 def _propagate_kinds(g, registrations, user_prefixes, ctx: Contexts) -> None:

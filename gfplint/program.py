@@ -68,6 +68,7 @@ def request_for(site: Site, catalog: Catalog, kernel: str) -> Request:
         accounted=site.accounted,
         lowmem_cache=site.lowmem_cache,
         kernel=kernel,
+        size_bound=site.size is None and site.size_max is not None,
     )
 
 
@@ -128,7 +129,8 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
         user_prefixes = cat.user_entry_prefixes
     g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
     prog.registrations += callgraph.wrapped_registrations(g)
-    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries)
+    taken = callgraph.address_taken(g, prog.registrations, field_functions)
+    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries, taken)
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
     for s in sites:
         callgraph.settle_site_guards(g, s)

@@ -1,6 +1,7 @@
 """redundant-nofs: GFP_NOFS/GFP_NOIO inside a memalloc scope that already implies it."""
 import re
 
+from gfplint import callgraph
 from gfplint.findings import Finding
 from gfplint.model.claims import Claim
 
@@ -53,5 +54,16 @@ def check(prog, catalog):
             ID, LEVEL, s.file, s.line, s.column, s.function,
             f"GFP_{kind} in {s.api}() is redundant: {scope} is open {where}, so GFP_KERNEL would behave the same",
             {"api": s.api, "gfp": s.gfp, "scopes": sorted(scopes)},
+            path=[] if local else _witness(prog, s, "noio" if "noio" in scopes else "nofs"),
             api=s.api, call=s.call,
         )
+
+
+def _witness(prog, s, scope: str) -> list:
+    """One call chain from a call made inside the scope down to the site (callgraph.must_witness())."""
+    g = prog.contexts.graph if prog.contexts else None
+    node = callgraph.node_for(g, s.file, s.function) if g is not None else None
+    if node is None:
+        return []
+    steps = callgraph.must_witness(g, node, scope)
+    return steps + [callgraph.step(s.file, s.line, s.function, f"{s.api}() called here with GFP_{'NOIO' if 'NOIO' in (s.gfp or '') else 'NOFS'}")] if steps else []

@@ -173,6 +173,22 @@ def test_json_findings_have_paths():
     assert kth["task_kinds"] == ["kthread"]
 
 
+def test_redundant_nofs_across_calls_carries_the_chain_from_the_scope():
+    # a must-scope's evidence: one chain of calls from a call made inside memalloc_nofs_save()
+    _, result = run_fixture("calls.c")
+    red = {f.function: f for f in result.findings if f.rule == "redundant-nofs"}
+    leaf = red["nofs_leaf"]
+    assert "on every call path" in leaf.message
+    assert [(s["function"], s["what"]) for s in leaf.path] == [
+        ("nofs_two_hops", "calls nofs_middle() inside memalloc_nofs_save()"),
+        ("nofs_middle", "calls nofs_leaf() with memalloc_nofs_save() open"),
+        ("nofs_leaf", "kmalloc() called here with GFP_NOFS")]
+    assert leaf.path[-1]["line"] == leaf.line
+    # the scope opened in the function itself needs no chain
+    local = [f for f in red.values() if "in this function" in f.message]
+    assert local and all(f.path == [] for f in local)
+
+
 def test_wrappers_command_lists_what_was_inferred_and_why():
     res = CliRunner().invoke(main, ["wrappers", "-I", str(EXAMPLE_INCLUDE), "--format", "json",
                                     str(FIXTURES / "wrappers.c")])

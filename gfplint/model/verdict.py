@@ -15,7 +15,7 @@ Verdicts, strongest guarantee first:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from .flags import DEFAULT_KERNEL, blocking, current_gfp_context, lowmem
@@ -56,6 +56,7 @@ class Request:
     lowmem_cache: bool = False  # SLAB_CACHE_DMA/DMA32 cache
     scopes: frozenset = field(default_factory=frozenset)  # "nofs", "noio", "pin", "noreclaim"
     kernel: str = DEFAULT_KERNEL
+    size_bound: bool = False  # SIZE is only an upper bound (from the size expression's types)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,11 @@ def classify(req: Request) -> Verdict:
         return Verdict("unknown", ("gfp-unresolved",))
     flags = current_gfp_context(req.flags, req.scopes)
     v = _classify_one(flags, req)
+    if v.verdict == "always-fails" and req.size_bound and req.size is not None:
+        # only the bound is beyond the allocator: the smaller sizes the expression allows can
+        # succeed, so the site may fail (weakest() of the two ends of the range)
+        largest = INT_MAX if req.backend == "kvmalloc" else KMALLOC_MAX_SIZE
+        v = weakest([v, _classify_one(flags, replace(req, size=min(largest, req.size)))])
     if req.overflow and v.verdict in ("nofail", "too-small-to-fail"):
         return _may("overflow")  # *_array/kcalloc: NULL on overflow, even with NOFAIL
     if req.overflow and v.verdict == "unknown" and v.reasons == ("size-unknown",):
@@ -226,6 +232,4 @@ def classify_site(req: Request, masks: Iterable[frozenset] | None) -> Verdict:
     """Verdict for a site whose gfp expression resolves to MASKS (None = unresolved)."""
     if masks is None:
         return Verdict("unknown", ("gfp-unresolved",))
-    from dataclasses import replace
-
     return weakest(classify(replace(req, flags=m)) for m in masks)

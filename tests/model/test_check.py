@@ -11,7 +11,7 @@ from gfplint.model.flags import layout
 from gfplint.model.outcome import outcome
 from gfplint.model.policy import apply_policy, brown_class
 from gfplint.model.simulator import simulate
-from gfplint.model.verdict import Request, classify
+from gfplint.model.verdict import Request, classify, weakest
 from gfplint.model.world import World, enumerate_worlds, in_set
 
 SMALL = dict(kernels=("6.12",), orders=(0, 3, 4, 11), backends=("page", "kmalloc", "slab-account", "kvmalloc"),
@@ -171,3 +171,16 @@ def test_run_check_prints_ok(monkeypatch):
     lines = []
     assert run_check(out=lines.append) == 0
     assert any(line.startswith("OK:") for line in lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bits_st, st.integers(1, 1 << 33), st.integers(1, 1 << 33), st.sampled_from(("kmalloc", "slab", "kvmalloc")))
+def test_property_a_size_bound_is_judged_by_its_weakest_size(bits, bound, size, backend):
+    # a size known only by its upper bound (`u16 n * sizeof(x)`) holds any size up to it:
+    # its verdict is no stronger than any of theirs, and "always fails" only if every size does
+    size = min(size, bound)
+    at_bound = classify(Request(backend, frozenset(bits), size=bound, size_bound=True))
+    exact = classify(Request(backend, frozenset(bits), size=size))
+    assert weakest([at_bound, exact]).verdict == at_bound.verdict
+    if at_bound.verdict == "always-fails":
+        assert exact.verdict == "always-fails"
