@@ -371,13 +371,15 @@ def called(c, data: dict, callee: str) -> str:
         head = f"{c.inline}(), which calls {hops[0][0]}()" if c.inline else f"{hops[0][0]}()"
         return (f"{head}{passes}, which calls {c.callee}() through its parameter {last[3]} "
                 f"at {last[1]}:{last[2]}")
+    if "field" in data:
+        struct, n = data["field"]
+        name = callee.rsplit("::", 1)[-1]
+        target = f"->{c.callee[1:]}() (through struct {struct}, may be {name}(), one of {n} functions stored there)"
+    else:
+        target = f"{c.callee}()"
     if c.inline:  # a call the header inline the caller wrote makes (the graph holds no inline)
-        return f"{c.inline}(), which calls {c.callee}()"
-    if "field" not in data:
-        return f"{c.callee}()"
-    struct, n = data["field"]
-    name = callee.rsplit("::", 1)[-1]
-    return f"->{c.callee[1:]}() (through struct {struct}, may be {name}(), one of {n} functions stored there)"
+        return f"{c.inline}(), which calls {target}"
+    return target
 
 
 def through_field(path: list) -> bool:

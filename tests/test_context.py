@@ -189,6 +189,21 @@ def test_redundant_nofs_across_calls_carries_the_chain_from_the_scope():
     assert local and all(f.path == [] for f in local)
 
 
+def test_calls_a_header_inline_makes_are_the_callers():
+    # the graph holds no header inline: dev_refill_all() -> dev_refill_some() -> dev_refill()
+    _, result = run_fixture("calls.c")
+    f = [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "dev_refill"][0]
+    assert f.path[1]["function"] == "dev_poll_locked"
+    assert f.path[1]["what"] == "calls dev_refill_all(), which calls dev_refill() with spin_lock(&d->lock) held"
+    # an inline that takes a lock itself is left out: nothing reaches dev_refill_locked()
+    assert not [f for f in result.findings if f.rule == "sleep-in-atomic" and f.function == "dev_refill_locked"]
+    # a member-pointer call inside an inline, with --through-fields
+    _, fields = run_fixture("fields.c")
+    rx = [f for f in fields.findings if f.rule == "sleep-in-atomic" and f.function == "amber_rx"][0]
+    assert rx.path[1]["what"].startswith("calls widget_op_rx(), which calls ->rx() (through struct widget_rx_ops, "
+                                         "may be amber_rx(), one of 1 functions stored there)")
+
+
 def test_wrappers_command_lists_what_was_inferred_and_why():
     res = CliRunner().invoke(main, ["wrappers", "-I", str(EXAMPLE_INCLUDE), "--format", "json",
                                     str(FIXTURES / "wrappers.c")])

@@ -411,9 +411,13 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
                 cf.arg_sets = _arg_sets(call, anc, narrowing, walk.writes, params)
             calls.append(cf)
     for call, anc in walk.inline_calls:
-        for callee, func_args in inline_forwards(call, ctx):
+        forwards = inline_forwards(call, ctx)
+        given = {callee for callee, _ in forwards}
+        body = [(callee, {}, struct) for callee, struct in inline_callees(call, ctx) if callee not in given]
+        for callee, func_args, struct in [(c, a, "") for c, a in forwards] + body:
             cf = _forwarded(call, callee, func_args, states.get(call.hash, empty), ctx, file)
             if cf is not None:
+                cf.struct = struct
                 cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
                 cf.conds = branch_conditions(call, anc, tests, ctx, texts)
                 calls.append(cf)
@@ -543,6 +547,58 @@ def inline_forwards(call, ctx) -> list:
         if target is not None:
             given[i] = target
     return _forwards(ref, given, ctx, MAX_INLINE_DEPTH)
+
+
+def inline_callees(call, ctx) -> list:
+    """[(callee, struct)]: the functions the header inline CALL may call, through nested header
+    inlines, as calls of the caller at the inline's call (the graph holds no header inline):
+    include/linux/skbuff.h kfree_skb() is a call of kfree_skb_reason(); a call through a member
+    pointer is (".field", its struct), followed with --through-fields (iwlwifi's iwl_op_mode_rx()
+    is `op_mode->ops->rx(...)`).  Their conditions inside the inline are not known: any of them
+    may run.  An inline that takes or drops a lock, opens a scope or registers a callback itself is
+    left out (its calls may not run in the caller's state), and so are the catalog's APIs."""
+    ref = call.referenced
+    if ref is None or ref.kind != K.FUNCTION_DECL or _context_api(ref.spelling, ctx):
+        return []
+    return list(_inline_callees(ref, ctx, MAX_INLINE_DEPTH) or ())
+
+
+def _context_api(name: str, ctx) -> bool:
+    cat = ctx.context_catalog
+    return (name in cat.enter or name in cat.exit or name in cat.registrations or name in cat.sleeps
+            or ctx.catalog.lookup(name) is not None)
+
+
+def _inline_callees(ref, ctx, depth: int) -> tuple | None:
+    """None: the inline (or one it calls) enters or leaves a section itself."""
+    key = bytes(ref)
+    if key in ctx.inline_callees:
+        return ctx.inline_callees[key]
+    ctx.inline_callees[key] = ()  # recursion guard
+    defn = ref.get_definition()
+    body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
+    out: dict = {}
+    for _, x in cfg.calls_in(body) if body is not None else ():
+        name, struct = _callee(x)
+        if name is None:
+            continue
+        cat = ctx.context_catalog
+        if name in cat.enter or name in cat.exit or name in cat.registrations:
+            out = None
+            break
+        if _context_api(name, ctx):
+            continue
+        callee = x.referenced
+        if struct or callee is None or not ctx.callee(callee)[2]:
+            out[(name, struct)] = None
+            continue
+        inner = _inline_callees(callee, ctx, depth - 1) if depth > 1 else ()
+        if inner is None:
+            out = None
+            break
+        out.update(dict.fromkeys(inner))
+    hit = ctx.inline_callees[key] = tuple(out) if out is not None else None
+    return hit
 
 
 def _forwards(ref, given: dict, ctx, depth: int) -> list:

@@ -153,6 +153,7 @@ class TUContext:
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
     _inline_calls: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_calls()
+    inline_callees: dict = field(default_factory=dict)  # bytes of a header inline -> context.inline_callees()
     inline_locks: dict = field(default_factory=dict)  # bytes of a header inline -> the section it opens/closes
     _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
@@ -391,7 +392,7 @@ class FunctionWalk:
     calls: list = field(default_factory=list)  # (call cursor, ancestors)
     cache_creates: list = field(default_factory=list)  # (call cursor, ancestors)
     other_calls: list = field(default_factory=list)  # (call cursor, ancestors): call-graph edges
-    inline_calls: list = field(default_factory=list)  # (call cursor, ancestors): header inlines given a function
+    inline_calls: list = field(default_factory=list)  # (call cursor, ancestors): calls of header inlines
     guard_owners: dict = field(default_factory=dict)  # guard constructor call hash -> block hash
     registration_uses: list = field(default_factory=list)  # (api, written args, line, column)
     field_assignments: list = field(default_factory=list)  # (field, function, line, struct, object as written)
@@ -469,8 +470,8 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     if not _header_inline(c, ctx):
         w.other_calls.append((c, list(anc)))
-    elif any(named_function(a) is not None for a in c.get_arguments()):
-        w.inline_calls.append((c, list(anc)))  # __dev_uc_sync(dev, my_sync, my_unsync): context.inline_forwards()
+    else:  # what it does with functions it is given, and what it calls: context.inline_forwards(), inline_callees()
+        w.inline_calls.append((c, list(anc)))
     if c.spelling.startswith("class_") and c.spelling.endswith("_constructor"):
         owner = next((a for a in reversed(anc) if a.kind in (K.COMPOUND_STMT, K.FOR_STMT)), None)
         if owner is not None:
