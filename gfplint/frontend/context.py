@@ -550,13 +550,15 @@ def inline_forwards(call, ctx) -> list:
 
 
 def inline_callees(call, ctx) -> list:
-    """[(callee, struct)]: the functions the header inline CALL may call, through nested header
-    inlines, as calls of the caller at the inline's call (the graph holds no header inline):
-    include/linux/skbuff.h kfree_skb() is a call of kfree_skb_reason(); a call through a member
-    pointer is (".field", its struct), followed with --through-fields (iwlwifi's iwl_op_mode_rx()
-    is `op_mode->ops->rx(...)`).  Their conditions inside the inline are not known: any of them
-    may run.  An inline that takes or drops a lock, opens a scope or registers a callback itself is
-    left out (its calls may not run in the caller's state), and so are the catalog's APIs."""
+    """[(callee, struct)]: the functions the header inline CALL calls every time it runs, through
+    nested header inlines, as calls of the caller at the inline's call (the graph holds no header
+    inline): include/linux/skbuff.h kfree_skb() is a call of kfree_skb_reason(); a call through a
+    member pointer is (".field", its struct), followed with --through-fields (iwlwifi's
+    iwl_op_mode_rx() is `op_mode->ops->rx(...)`).  Only unconditional calls: folio_put() frees
+    only the last reference (`if (folio_put_testzero(folio)) __folio_put(folio)`), and a put
+    under a lock is almost never the last one (as kref_put()'s release in _forwards()).  An inline
+    that takes or drops a lock, opens a scope or registers a callback itself is left out (its
+    calls may not run in the caller's state), and so are the catalog's APIs."""
     ref = call.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL or _context_api(ref.spelling, ctx):
         return []
@@ -578,6 +580,7 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
     defn = ref.get_definition()
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
     out: dict = {}
+    always = _unconditional_calls(body) if body is not None else set()
     for _, x in cfg.calls_in(body) if body is not None else ():
         name, struct = _callee(x)
         if name is None:
@@ -586,7 +589,7 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
         if name in cat.enter or name in cat.exit or name in cat.registrations:
             out = None
             break
-        if _context_api(name, ctx):
+        if _context_api(name, ctx) or x.hash not in always:
             continue
         callee = x.referenced
         if struct or callee is None or not ctx.callee(callee)[2]:
