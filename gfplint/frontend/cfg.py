@@ -312,6 +312,8 @@ def unconditional_calls(c) -> list:
             kids = []
         elif k == K.BINARY_OPERATOR and cu.binary_operator(x) in (cu.BINARY_LAND, cu.BINARY_LOR):
             kids = kids[:1]
+        elif k == K.UNEXPOSED_EXPR and len(kids) >= 3:
+            kids = kids[:1]  # GNU `a ?: b` (context.is_gnu_conditional())
         for ch in kids:
             visit(ch)
         if x._kind_id == _CALL_EXPR:

@@ -565,6 +565,14 @@ def inline_callees(call, ctx) -> list:
     return list(_inline_callees(ref, ctx, MAX_INLINE_DEPTH) or ())
 
 
+# What the catalog's section macros expand to in a header, where the macro name cannot be read
+# (TUContext.analysed(): only .c files): include/linux/irqflags.h local_irq_restore() is
+# arch_local_irq_restore(), include/linux/preempt.h preempt_enable() is
+# __preempt_count_dec_and_test() and __preempt_schedule(), local_bh_enable() is __local_bh_enable_ip().
+SECTION_PRIMITIVES = ("arch_local_irq_", "__preempt_count_", "preempt_count_", "__preempt_schedule",
+                      "__local_bh_enable", "__local_bh_disable", "migrate_disable", "migrate_enable")
+
+
 def _context_api(name: str, ctx) -> bool:
     cat = ctx.context_catalog
     return (name in cat.enter or name in cat.exit or name in cat.registrations or name in cat.sleeps
@@ -572,11 +580,12 @@ def _context_api(name: str, ctx) -> bool:
 
 
 def _inline_callees(ref, ctx, depth: int) -> tuple | None:
-    """None: the inline (or one it calls) enters or leaves a section itself."""
-    key = bytes(ref)
+    """None: the inline (or one it calls) enters or leaves a section itself, or nests deeper than
+    DEPTH allows (what it calls there is not known).  Memoized by inline and depth."""
+    key = (bytes(ref), depth)
     if key in ctx.inline_callees:
         return ctx.inline_callees[key]
-    ctx.inline_callees[key] = ()  # recursion guard
+    ctx.inline_callees[key] = None  # recursion guard: a cycle of inlines is not followed
     defn = ref.get_definition()
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
     out: dict = {}
@@ -586,7 +595,7 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
         if name is None:
             continue
         cat = ctx.context_catalog
-        if name in cat.enter or name in cat.exit or name in cat.registrations:
+        if name in cat.enter or name in cat.exit or name in cat.registrations or name.startswith(SECTION_PRIMITIVES):
             out = None
             break
         if _context_api(name, ctx) or x.hash not in always:
@@ -595,7 +604,7 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
         if struct or callee is None or not ctx.callee(callee)[2]:
             out[(name, struct)] = None
             continue
-        inner = _inline_callees(callee, ctx, depth - 1) if depth > 1 else ()
+        inner = _inline_callees(callee, ctx, depth - 1) if depth > 1 else None
         if inner is None:
             out = None
             break
@@ -639,6 +648,12 @@ def _forwards(ref, given: dict, ctx, depth: int) -> list:
 _BRANCHING = (K.IF_STMT, K.SWITCH_STMT, K.FOR_STMT, K.WHILE_STMT, K.DO_STMT, K.CONDITIONAL_OPERATOR)
 
 
+def is_gnu_conditional(c, kids) -> bool:
+    """GNU `a ?: b`: libclang shows a BinaryConditionalOperator as an UNEXPOSED_EXPR with the
+    common operand, two opaque copies of it, and `b` (an implicit cast has one child)."""
+    return c.kind == K.UNEXPOSED_EXPR and len(kids) >= 3
+
+
 def _unconditional_calls(body) -> set:
     """Hashes of the calls of an inline's BODY that run every time it does: not under a branch, a
     loop, `?:` or the right side of `&&`/`||`, and before any return but the last statement."""
@@ -650,7 +665,8 @@ def _unconditional_calls(body) -> set:
         kids = children(c)
         if c.kind in _BRANCHING:
             ok = False
-        if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR):
+        if (c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR)) \
+                or is_gnu_conditional(c, kids):
             visit(kids[0], ok)
             for k in kids[1:]:
                 visit(k, False)

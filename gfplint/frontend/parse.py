@@ -153,7 +153,7 @@ class TUContext:
     _where: dict = field(default_factory=dict)  # bytes of a SourceLocation -> where()
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
     _inline_calls: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_calls()
-    inline_callees: dict = field(default_factory=dict)  # bytes of a header inline -> context.inline_callees()
+    inline_callees: dict = field(default_factory=dict)  # (bytes of a header inline, depth) -> context._inline_callees()
     inline_locks: dict = field(default_factory=dict)  # bytes of a header inline -> the section it opens/closes
     _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
