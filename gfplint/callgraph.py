@@ -736,6 +736,14 @@ def address_taken(g, registrations: list, field_functions: list) -> set:
     return {n for name, file in named for n in _resolve(name, file or "", by_name)}
 
 
+def implied_scopes(scopes) -> frozenset:
+    """A NOIO scope strips __GFP_FS too (include/linux/sched/mm.h current_gfp_context()), so it is
+    also a NOFS scope: a function entered under NOIO on one path and NOFS on another runs without
+    __GFP_FS on both."""
+    out = frozenset(scopes)
+    return out | {"nofs"} if "noio" in out else out
+
+
 def _propagate_must(g, ctx: Contexts, taken=frozenset()) -> None:
     """Scopes open on every call path into a function (greatest fixed point).  Entered with no
     scope: a function without callers, one whose address is TAKEN (address_taken()), and every
@@ -746,7 +754,7 @@ def _propagate_must(g, ctx: Contexts, taken=frozenset()) -> None:
     top = frozenset(MUST_SCOPES)
     into: dict = {}  # function -> [(caller, scopes the call itself opens)]
     for caller, callee, data in g.edges(data=True):
-        into.setdefault(callee, []).append((caller, frozenset(data["call"].scopes_must)))
+        into.setdefault(callee, []).append((caller, implied_scopes(data["call"].scopes_must)))
     entries = {n for n in g if n not in into or n in taken}
     reached = set(entries)
     q = deque(entries)
@@ -787,10 +795,10 @@ def must_witness(g, node: str, scope: str) -> list:
         for caller, _, data in g.in_edges(n, data=True):
             if caller in prev:
                 continue
-            c = data["call"]
-            if scope in c.scopes_must or scope in must.get(caller, ()):
+            opened = implied_scopes(data["call"].scopes_must)
+            if scope in opened or scope in must.get(caller, ()):
                 prev[caller] = (n, data)
-                if scope in c.scopes_must:
+                if scope in opened:
                     return _must_steps(g, caller, prev, scope)
                 q.append(caller)
     return []
@@ -798,7 +806,8 @@ def must_witness(g, node: str, scope: str) -> list:
 
 def _must_steps(g, start: str, prev: dict, scope: str) -> list:
     steps, n = [], start
-    opened = f"memalloc_{scope}_save()"
+    first = prev[n][1]["call"].scopes_must
+    opened = f"memalloc_{scope if scope in first else 'noio'}_save()"  # NOFS implied by a NOIO scope
     while prev[n] is not None:
         callee, data = prev[n]
         name = g.nodes[n]["facts"].name

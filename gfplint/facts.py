@@ -43,6 +43,7 @@ class Site:
     order: int | None = None
     overflow: bool = False  # run-time n * size: NULL on overflow
     size_max: int | None = None  # upper bound from the size expression's types, when not constant
+    size_min: int | None = None  # and its lower bound
     cache: str | None = None  # kmem_cache argument as written
     accounted: bool = False  # SLAB_ACCOUNT cache
     lowmem_cache: bool = False  # SLAB_CACHE_DMA/DMA32 cache

@@ -68,7 +68,7 @@ def request_for(site: Site, catalog: Catalog, kernel: str) -> Request:
         accounted=site.accounted,
         lowmem_cache=site.lowmem_cache,
         kernel=kernel,
-        size_bound=site.size is None and site.size_max is not None,
+        size_min=(site.size_min or 0) if site.size is None and site.size_max is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ def site_dict(r) -> dict:
         "file": s.file, "line": s.line, "column": s.column, "function": s.function, "api": s.api,
         "call": s.call, "backend": s.backend, "gfp": s.gfp, "flags": s.masks, "gfp_params": s.gfp_params,
         "gfp_note": s.gfp_note or None, "size": s.size, "size_text": s.size_text, "count": s.count,
-        "elem_size": s.elem_size, "size_max": s.size_max, "order": s.order, "overflow": s.overflow,
+        "elem_size": s.elem_size, "size_min": s.size_min, "size_max": s.size_max, "order": s.order, "overflow": s.overflow,
         "cache": s.cache, "accounted": s.accounted, "verdict": r.verdict,
         "reasons": list(r.reasons), "result": s.result, "stored_in": s.stored_in, "checked": s.checked,
         "used_unchecked_line": s.used_unchecked_line,

@@ -47,14 +47,15 @@ def check(prog, catalog):
             continue
         if kind == "NOIO" and "noio" not in scopes:
             continue
-        scope = "memalloc_noio_save()" if "noio" in scopes else "memalloc_nofs_save()"
-        local = (kind == "NOFS" and ({"nofs", "noio"} & set(s.scopes_must))) or (kind == "NOIO" and "noio" in s.scopes_must)
+        needed = {"nofs", "noio"} if kind == "NOFS" else {"noio"}
+        local = needed & set(s.scopes_must)  # opened in the function itself: name that one
+        scope = "memalloc_noio_save()" if "noio" in (local or scopes & needed) else "memalloc_nofs_save()"
         where = "in this function" if local else "on every call path into this function"
         yield Finding(
             ID, LEVEL, s.file, s.line, s.column, s.function,
             f"GFP_{kind} in {s.api}() is redundant: {scope} is open {where}, so GFP_KERNEL would behave the same",
             {"api": s.api, "gfp": s.gfp, "scopes": sorted(scopes)},
-            path=[] if local else _witness(prog, s, "noio" if "noio" in scopes else "nofs"),
+            path=[] if local else _witness(prog, s, "noio" if "noio" in scopes & needed else "nofs"),
             api=s.api, call=s.call,
         )
 

@@ -184,6 +184,12 @@ def test_redundant_nofs_across_calls_carries_the_chain_from_the_scope():
         ("nofs_middle", "calls nofs_leaf() with memalloc_nofs_save() open"),
         ("nofs_leaf", "kmalloc() called here with GFP_NOFS")]
     assert leaf.path[-1]["line"] == leaf.line
+    # NOIO on one path, NOFS on the other: the chain shows the first, and names what it opened
+    either = red["nofs_either"]
+    assert either.path[0]["what"] in ("calls nofs_either() inside memalloc_noio_save()",
+                                      "calls nofs_either() inside memalloc_nofs_save()")
+    # a function's own scope is the one its message names, whatever its callers open
+    assert "memalloc_nofs_save() is open in this function" in red["nofs_own_scope"].message
     # the scope opened in the function itself needs no chain
     local = [f for f in red.values() if "in this function" in f.message]
     assert local and all(f.path == [] for f in local)

@@ -39,7 +39,8 @@ def _by_paths(g, taken):
         acc = None
         for e in entries:
             for path in nx.all_simple_edge_paths(g, e, n):
-                opened = frozenset().union(*(frozenset(g.edges[a, b, k]["call"].scopes_must) for a, b, k in path))
+                opened = callgraph.implied_scopes(
+                    frozenset().union(*(frozenset(g.edges[a, b, k]["call"].scopes_must) for a, b, k in path)))
                 acc = opened if acc is None else acc & opened
         out[n] = acc if acc is not None else frozenset()
     return out

@@ -815,7 +815,7 @@ def _size(site: Site, api: AllocApi, call, written: Written, ctx: TUContext, fil
         if site.size is not None:
             site.size += api.size_plus
         elif bound and bound[0] is not None:
-            site.size_max = bound[0] + api.size_plus
+            site.size_min, site.size_max = (end + api.size_plus for end in bound[0])
     if api.order is not None:
         site.order, site.size_text = _int_arg(call, api.order, written, ctx, file)
     if api.size_order is not None:
@@ -855,13 +855,14 @@ def _cache(call, anc, file, ctx: TUContext, facts: TUFacts) -> None:
 _NARROW = {ci.TypeKind.UCHAR: 0xFF, ci.TypeKind.CHAR_U: 0xFF, ci.TypeKind.USHORT: 0xFFFF, ci.TypeKind.BOOL: 1}
 
 
-def size_bound(c: ci.Cursor, depth: int = 0) -> int | None:
-    """An upper bound of a size expression from its operands' types (u8 and u16 fields), or None."""
+def size_bound(c: ci.Cursor, depth: int = 0) -> tuple | None:
+    """(lowest, highest) value of a size expression from its operands' types (u8 and u16 fields,
+    which may be anything from 0 to their maximum), or None."""
     if depth > 12:
         return None
     v = cu.evaluate_int(c)
     if v is not None:
-        return v if v >= 0 else None
+        return (v, v) if v >= 0 else None
     k = c.kind
     if k in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR):
         kids = [x for x in children(c) if x.kind != K.TYPE_REF]
@@ -872,7 +873,8 @@ def size_bound(c: ci.Cursor, depth: int = 0) -> int | None:
             return inner
         return None
     if k in (K.DECL_REF_EXPR, K.MEMBER_REF_EXPR):
-        return _NARROW.get(c.type.get_canonical().kind)
+        top = _NARROW.get(c.type.get_canonical().kind)
+        return (0, top) if top is not None else None
     if k == K.BINARY_OPERATOR:
         kids = children(c)
         if len(kids) != 2:
@@ -881,7 +883,13 @@ def size_bound(c: ci.Cursor, depth: int = 0) -> int | None:
         if a is None or b is None:
             return None
         op = _binop(c, kids)
-        return {"+": a + b, "*": a * b, "<<": a << b if b < 64 else None, "|": (1 << max(a, b).bit_length()) - 1}.get(op)
+        if op == "<<" and b[1] >= 64:
+            return None
+        ends = {"+": lambda x, y: x + y, "*": lambda x, y: x * y, "<<": lambda x, y: x << y}.get(op)
+        if ends is not None:  # non-negative operands: both ends grow with each operand
+            return (ends(a[0], b[0]), ends(a[1], b[1]))
+        if op == "|":
+            return (max(a[0], b[0]), (1 << max(a[1], b[1]).bit_length()) - 1)
     return None
 
 

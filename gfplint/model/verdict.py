@@ -56,7 +56,7 @@ class Request:
     lowmem_cache: bool = False  # SLAB_CACHE_DMA/DMA32 cache
     scopes: frozenset = field(default_factory=frozenset)  # "nofs", "noio", "pin", "noreclaim"
     kernel: str = DEFAULT_KERNEL
-    size_bound: bool = False  # SIZE is only an upper bound (from the size expression's types)
+    size_min: int | None = None  # set: SIZE is only an upper bound, and the size is at least this
 
 
 @dataclass(frozen=True)
@@ -195,11 +195,12 @@ def classify(req: Request) -> Verdict:
         return Verdict("unknown", ("gfp-unresolved",))
     flags = current_gfp_context(req.flags, req.scopes)
     v = _classify_one(flags, req)
-    if v.verdict == "always-fails" and req.size_bound and req.size is not None:
-        # only the bound is beyond the allocator: the smaller sizes the expression allows can
-        # succeed, so the site may fail (weakest() of the two ends of the range)
+    if v.verdict == "always-fails" and req.size_min is not None and req.size is not None:
+        # the size is a range [size_min, size]: if a size in it is within the allocator's limit,
+        # the largest such one is the weakest that can succeed, and the site may fail
         largest = INT_MAX if req.backend == "kvmalloc" else KMALLOC_MAX_SIZE
-        v = weakest([v, _classify_one(flags, replace(req, size=min(largest, req.size)))])
+        low = max(req.size_min, min(largest, req.size))
+        v = weakest([v, _classify_one(flags, replace(req, size=low, size_min=None))])
     if req.overflow and v.verdict in ("nofail", "too-small-to-fail"):
         return _may("overflow")  # *_array/kcalloc: NULL on overflow, even with NOFAIL
     if req.overflow and v.verdict == "unknown" and v.reasons == ("size-unknown",):

@@ -174,13 +174,15 @@ def test_run_check_prints_ok(monkeypatch):
 
 
 @settings(max_examples=300, deadline=None)
-@given(bits_st, st.integers(1, 1 << 33), st.integers(1, 1 << 33), st.sampled_from(("kmalloc", "slab", "kvmalloc")))
-def test_property_a_size_bound_is_judged_by_its_weakest_size(bits, bound, size, backend):
-    # a size known only by its upper bound (`u16 n * sizeof(x)`) holds any size up to it:
-    # its verdict is no stronger than any of theirs, and "always fails" only if every size does
-    size = min(size, bound)
-    at_bound = classify(Request(backend, frozenset(bits), size=bound, size_bound=True))
+@given(bits_st, st.lists(st.integers(1, 1 << 33), min_size=3, max_size=3), st.sampled_from(("kmalloc", "slab", "kvmalloc")))
+def test_property_a_size_range_is_judged_by_its_weakest_size(bits, ends, backend):
+    # a size known only by its range (`u16 n * sizeof(x)`: 0 to 65535 * sizeof(x)) holds any size
+    # in it: its verdict is no stronger than any of theirs, and "always fails" only if every size does
+    low, size, high = sorted(ends)
+    whole = classify(Request(backend, frozenset(bits), size=high, size_min=low))
     exact = classify(Request(backend, frozenset(bits), size=size))
-    assert weakest([at_bound, exact]).verdict == at_bound.verdict
-    if at_bound.verdict == "always-fails":
+    assert weakest([whole, exact]).verdict == whole.verdict
+    if whole.verdict == "always-fails":
         assert exact.verdict == "always-fails"
+    if classify(Request(backend, frozenset(bits), size=low)).verdict == "always-fails":
+        assert whole.verdict == "always-fails"
