@@ -724,13 +724,16 @@ def _propagate_noreclaim(g, ctx: Contexts) -> None:
     ctx.noreclaim = _bfs(g, sources, lambda c, inherited: True, lambda c, name: f"calls {name} under PF_MEMALLOC")
 
 
-def address_taken(g, registrations: list, field_functions: list) -> set:
+def address_taken(g, registrations: list, field_functions: list, taken: list = ()) -> set:
     """Functions whose address the program takes: registered (request_irq, INIT_WORK, an ops
-    field), stored in any struct field, or passed as an argument.  They may be called from
-    anywhere the graph does not show, so no scope is known to be open when they run."""
+    field), stored in any struct field, passed as an argument, or named anywhere but as a call's
+    callee (TAKEN: [function, file] from TUFacts.taken, which also holds what header inlines may
+    call with no edge recorded).  They may be called from anywhere the graph does not show, so no
+    scope is known to be open when they run."""
     by_name = g.graph.get("by_name", {})
     named = [(r.function, r.file) for r in registrations]
     named += [(ff.function, ff.file) for ff in field_functions]
+    named += [(name, file) for name, file in taken]
     for _, f in g.nodes(data="facts"):
         named += [(target, f.file) for c in f.calls for target in c.func_args.values()]
     return {n for name, file in named for n in _resolve(name, file or "", by_name)}

@@ -202,6 +202,10 @@ class TUFacts:
     caches: list[CacheFacts] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     field_functions: list[FieldFunction] = field(default_factory=list)
+    # [function, file]: functions whose address the TU takes (a reference that is not a call's callee,
+    # in a function or a file-scope initializer), or that a header inline it calls may call where the
+    # graph records no edge (a conditional call, an inline left out): entered from places not seen
+    taken: list = field(default_factory=list)
     parse_errors: int = 0
 
     def to_dict(self) -> dict:
@@ -218,6 +222,7 @@ class TUFacts:
             caches=[CacheFacts(**c) for c in d.get("caches", [])],
             registrations=[Registration(**r) for r in d.get("registrations", [])],
             field_functions=[FieldFunction(**x) for x in d.get("field_functions", [])],
+            taken=[list(x) for x in d.get("taken", [])],
             parse_errors=d.get("parse_errors", 0),
         )
 

@@ -111,11 +111,12 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     prog = Program(root=root, kernel=kernel, tus=len(facts))
     resolve_caches(facts)
     seen = {}
-    field_functions = []
+    field_functions, taken = [], []
     for tu in facts:
         prog.diagnostics += tu.diagnostics
         prog.registrations += tu.registrations
         field_functions += tu.field_functions
+        taken += tu.taken
         if tu.parse_errors:
             prog.tus_with_errors += 1
         for s in tu.sites:
@@ -129,8 +130,8 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
         user_prefixes = cat.user_entry_prefixes
     g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
     prog.registrations += callgraph.wrapped_registrations(g)
-    taken = callgraph.address_taken(g, prog.registrations, field_functions)
-    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries, taken)
+    entered = callgraph.address_taken(g, prog.registrations, field_functions, taken)
+    prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries, entered)
     sites = sorted(seen.values(), key=lambda s: (s.file, s.line, s.column, s.api))
     for s in sites:
         callgraph.settle_site_guards(g, s)

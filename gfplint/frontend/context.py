@@ -588,29 +588,55 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
     ctx.inline_callees[key] = None  # recursion guard: a cycle of inlines is not followed
     defn = ref.get_definition()
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
-    out: dict = {}
+    out: dict = {}  # (name, struct) -> None: what it calls every time, through nested inlines
+    skip = False  # it enters or leaves a section itself, or nests deeper than DEPTH
+    unseen: set = set()  # functions it may call with no edge recorded: the must-scopes do not trust them
     always = _unconditional_calls(body) if body is not None else set()
     for _, x in cfg.calls_in(body) if body is not None else ():
         name, struct = _callee(x)
         if name is None:
             continue
-        cat = ctx.context_catalog
-        if name in cat.enter or name in cat.exit or name in cat.registrations or name.startswith(SECTION_PRIMITIVES):
-            out = None
-            break
-        if _context_api(name, ctx) or x.hash not in always:
+        if _section_api(name, ctx.context_catalog):
+            skip = True
+            continue
+        if _context_api(name, ctx):
             continue
         callee = x.referenced
-        if struct or callee is None or not ctx.callee(callee)[2]:
-            out[(name, struct)] = None
+        if struct or callee is None or not ctx.callee(callee)[2]:  # a function of a .c file, or a pointer
+            if x.hash in always:
+                out[(name, struct)] = None
+            elif not struct:
+                unseen.add(name)
             continue
         inner = _inline_callees(callee, ctx, depth - 1) if depth > 1 else None
         if inner is None:
-            out = None
-            break
-        out.update(dict.fromkeys(inner))
-    hit = ctx.inline_callees[key] = tuple(out) if out is not None else None
+            skip = True
+        elif x.hash in always:
+            out.update(dict.fromkeys(inner))
+        else:
+            unseen.update(n for n, st in inner if not st)
+    if skip:
+        unseen.update(n for n, st in out if not st)
+    ctx.inline_unseen |= unseen
+    hit = ctx.inline_callees[key] = None if skip else tuple(out)
     return hit
+
+
+def _section_api(name: str, cat) -> bool:
+    return name in cat.enter or name in cat.exit or name in cat.registrations or name.startswith(SECTION_PRIMITIVES)
+
+
+def file_scope_references(cursor, ctx) -> list:
+    """[function, file] of every function a file-scope initializer names (`static void (*hook)(void) =
+    f;`, a table of handlers): its address is taken, so it may be called from anywhere."""
+    f = ctx.rel(ctx.where(cursor.location)[0] or "")
+    out, stack = set(), list(children(cursor))
+    while stack:
+        c = stack.pop()
+        if c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL:
+            out.add(c.spelling)
+        stack.extend(children(c))
+    return [[name, f] for name in sorted(out)]
 
 
 def _forwards(ref, given: dict, ctx, depth: int) -> list:

@@ -22,7 +22,8 @@ from ..model.flags import Layout, describe
 from . import clangutil as cu
 from .clangutil import children
 from .fields import OR_ASSIGN, SCALAR_TYPES, Writes
-from .context import STRAIGHT_STMTS, analyse_function, file_scope_registrations, named_function, struct_of_field
+from .context import (STRAIGHT_STMTS, analyse_function, file_scope_references, file_scope_registrations,
+                      named_function, struct_of_field)
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
 
@@ -154,6 +155,7 @@ class TUContext:
     _callees: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> callee()
     _inline_calls: dict = field(default_factory=dict)  # bytes of a FUNCTION_DECL cursor -> inline_calls()
     inline_callees: dict = field(default_factory=dict)  # (bytes of a header inline, depth) -> context._inline_callees()
+    inline_unseen: set = field(default_factory=set)  # functions header inlines may call with no edge recorded
     inline_locks: dict = field(default_factory=dict)  # bytes of a header inline -> the section it opens/closes
     _rels: dict = field(default_factory=dict)  # path -> os.path.relpath(path, root)
 
@@ -315,6 +317,7 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
             regs, fields = file_scope_registrations(v, ctx, ctx.context_catalog)
             facts.registrations += regs
             facts.field_functions += fields
+            facts.taken += file_scope_references(v, ctx)
             if fields:
                 ctx.var_functions[v.spelling] = {ff.field: ff.function for ff in fields}
         done: dict = {}
@@ -326,8 +329,9 @@ def parse_unit(unit: CompileUnit, root: str, catalog: Catalog, layout: Layout,
     finally:
         cu.clear_cache()
     for _, one in done.values():
-        for name in ("sites", "functions", "registrations", "field_functions", "caches"):
+        for name in ("sites", "functions", "registrations", "field_functions", "caches", "taken"):
             getattr(facts, name).extend(getattr(one, name))
+    facts.taken += [[name, facts.tu] for name in sorted(ctx.inline_unseen)]
     return facts
 
 
@@ -411,6 +415,7 @@ class FunctionWalk:
     bit_sets: list = field(default_factory=list)  # (`x |= F` cursor, ancestors): context.first_use()
     gfp_params: set = field(default_factory=set)
     gfp_locals: dict = field(default_factory=dict)  # name -> [(op, rhs text)]
+    taken: set = field(default_factory=set)  # functions referenced other than as a call's callee
 
 
 _KINDS = {k.value: k for k in ci.CursorKind.get_all_kinds()}
@@ -451,6 +456,10 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
             w.writes.escape(init[-1])
     elif k == K.ASM_STMT:
         w.writes.asm_operands(c)
+    elif k == K.DECL_REF_EXPR:
+        ref = c.referenced
+        if ref is not None and ref.kind == K.FUNCTION_DECL and not _is_callee(c, anc):
+            w.taken.add(c.spelling)  # fp = f, tbl[] = { f }, return f, x ? f : g
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         if k == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == OR_ASSIGN:
             w.bit_sets.append((c, list(anc)))
@@ -465,6 +474,17 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     for ch in children(c):
         _walk(ch, anc, w, ctx)
     anc.pop()
+
+
+def _is_callee(c: ci.Cursor, anc: list) -> bool:
+    """C (a DECL_REF_EXPR) is what a call calls: `f(x)`, through implicit casts and parentheses."""
+    node, i = c, len(anc) - 1
+    while i >= 0 and anc[i].kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR):
+        node, i = anc[i], i - 1
+    if i < 0 or anc[i].kind != K.CALL_EXPR:
+        return False
+    kids = children(anc[i])
+    return bool(kids) and kids[0] == node
 
 
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
@@ -609,6 +629,7 @@ def _function(fn: ci.Cursor, ctx: TUContext, facts: TUFacts) -> None:
     facts.registrations += regs
     facts.field_functions += [FieldFunction(struct, field, target, ctx.rel(file), line)
                               for field, target, line, struct, _ in w.field_assignments if struct]
+    facts.taken += [[name, ctx.rel(file)] for name in sorted(w.taken)]
     _labels(body, ff, ctx)
     _gotos(w, ff, sites, branches, ctx)
     for call, anc in w.cache_creates:
