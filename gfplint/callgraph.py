@@ -791,19 +791,20 @@ def must_witness(g, node: str, scope: str) -> list:
     to NODE, every function on it having SCOPE open on all its call paths: the evidence of a
     must-scope, as the atomic witnesses are of a may-context."""
     must = g.graph.get("must", {})
-    prev: dict = {node: None}
-    q = deque([node])
-    while q:
-        n = q.popleft()
-        for caller, _, data in g.in_edges(n, data=True):
-            if caller in prev:
-                continue
-            opened = implied_scopes(data["call"].scopes_must)
-            if scope in opened or scope in must.get(caller, ()):
-                prev[caller] = (n, data)
-                if scope in opened:
-                    return _must_steps(g, caller, prev, scope)
-                q.append(caller)
+    for implied in (False, True):  # a chain that opens SCOPE itself, else one whose NOIO implies it
+        prev: dict = {node: None}
+        q = deque([node])
+        while q:
+            n = q.popleft()
+            for caller, _, data in g.in_edges(n, data=True):
+                if caller in prev:
+                    continue
+                opened = implied_scopes(data["call"].scopes_must) if implied else frozenset(data["call"].scopes_must)
+                if scope in opened or scope in must.get(caller, ()):
+                    prev[caller] = (n, data)
+                    if scope in opened:
+                        return _must_steps(g, caller, prev, scope)
+                    q.append(caller)
     return []
 
 

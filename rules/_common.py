@@ -21,6 +21,8 @@ def size_text(s) -> str:
         return f"order {s.order}"
     if s.size is not None:
         return f"{s.size} bytes"
+    if s.size_max is not None and s.size_min:
+        return f"{s.size_min} to {s.size_max} bytes"
     if s.size_max is not None:
         return f"up to {s.size_max} bytes"
     return "unknown size"

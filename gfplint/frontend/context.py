@@ -590,7 +590,9 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
     out: dict = {}  # (name, struct) -> None: what it calls every time, through nested inlines
     skip = False  # it enters or leaves a section itself, or nests deeper than DEPTH
-    unseen: set = set()  # functions it may call with no edge recorded: the must-scopes do not trust them
+    # functions it may call with no edge recorded, or names (`fi->hook = fs_fill`): the must-scopes
+    # take them as entered from anywhere
+    unseen: set = set(_function_refs(body))
     always = _unconditional_calls(body) if body is not None else set()
     for _, x in cfg.calls_in(body) if body is not None else ():
         name, struct = _callee(x)
@@ -611,6 +613,8 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
         inner = _inline_callees(callee, ctx, depth - 1) if depth > 1 else None
         if inner is None:
             skip = True
+            if depth <= 1:  # too deep to follow: whatever it reaches has no edge
+                unseen |= _names_below(callee, ctx, set())
         elif x.hash in always:
             out.update(dict.fromkeys(inner))
         else:
@@ -620,6 +624,56 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
     ctx.inline_unseen |= unseen
     hit = ctx.inline_callees[key] = None if skip else tuple(out)
     return hit
+
+
+def is_callee(c, anc: list) -> bool:
+    """C (a DECL_REF_EXPR) is what a call calls: `f(x)`, through implicit casts and parentheses."""
+    node, i = c, len(anc) - 1
+    while i >= 0 and anc[i].kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR):
+        node, i = anc[i], i - 1
+    if i < 0 or anc[i].kind != K.CALL_EXPR:
+        return False
+    kids = children(anc[i])
+    return bool(kids) and kids[0] == node
+
+
+def _names_below(ref, ctx, seen: set) -> set:
+    """Every function an inline may call or names, through all the inlines it calls: what a chain
+    too deep to follow may reach (_inline_callees() gives up on it)."""
+    key = bytes(ref)
+    if key in seen:
+        return set()
+    seen.add(key)
+    defn = ref.get_definition()
+    body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
+    out = set(_function_refs(body))
+    for _, x in cfg.calls_in(body) if body is not None else ():
+        callee = x.referenced
+        if callee is None or callee.kind != K.FUNCTION_DECL or _context_api(callee.spelling, ctx):
+            continue
+        if ctx.callee(callee)[2]:
+            out |= _names_below(callee, ctx, seen)
+        else:
+            out.add(callee.spelling)
+    return out
+
+
+def _function_refs(body) -> list:
+    """Functions BODY names other than as a call's callee (`p->hook = f`, `register(f)`)."""
+    out: list = []
+
+    def visit(c, anc):
+        if c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL \
+                and not is_callee(c, anc):
+            out.append(c.spelling)
+        anc.append(c)
+        for k in children(c):
+            visit(k, anc)
+        anc.pop()
+
+    if body is not None:
+        visit(body, [])
+    return out
 
 
 def _section_api(name: str, cat) -> bool:

@@ -23,7 +23,7 @@ from . import clangutil as cu
 from .clangutil import children
 from .fields import OR_ASSIGN, SCALAR_TYPES, Writes
 from .context import (STRAIGHT_STMTS, analyse_function, file_scope_references, file_scope_registrations,
-                      named_function, struct_of_field)
+                      is_callee, named_function, struct_of_field)
 from .ctext import GfpEnv, Unresolved, eval_gfp, eval_int_text, normalize, split_call
 from .results import analyse_result
 
@@ -458,7 +458,7 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
         w.writes.asm_operands(c)
     elif k == K.DECL_REF_EXPR:
         ref = c.referenced
-        if ref is not None and ref.kind == K.FUNCTION_DECL and not _is_callee(c, anc):
+        if ref is not None and ref.kind == K.FUNCTION_DECL and not is_callee(c, anc):
             w.taken.add(c.spelling)  # fp = f, tbl[] = { f }, return f, x ? f : g
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         if k == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == OR_ASSIGN:
@@ -474,17 +474,6 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     for ch in children(c):
         _walk(ch, anc, w, ctx)
     anc.pop()
-
-
-def _is_callee(c: ci.Cursor, anc: list) -> bool:
-    """C (a DECL_REF_EXPR) is what a call calls: `f(x)`, through implicit casts and parentheses."""
-    node, i = c, len(anc) - 1
-    while i >= 0 and anc[i].kind in (K.UNEXPOSED_EXPR, K.PAREN_EXPR):
-        node, i = anc[i], i - 1
-    if i < 0 or anc[i].kind != K.CALL_EXPR:
-        return False
-    kids = children(anc[i])
-    return bool(kids) and kids[0] == node
 
 
 def _other_call(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
@@ -876,6 +865,10 @@ def _cache(call, anc, file, ctx: TUContext, facts: TUFacts) -> None:
 _NARROW = {ci.TypeKind.UCHAR: 0xFF, ci.TypeKind.CHAR_U: 0xFF, ci.TypeKind.USHORT: 0xFFFF, ci.TypeKind.BOOL: 1}
 
 
+_SIGNED = {ci.TypeKind.CHAR_S, ci.TypeKind.SCHAR, ci.TypeKind.SHORT, ci.TypeKind.INT, ci.TypeKind.LONG,
+           ci.TypeKind.LONGLONG}
+
+
 def size_bound(c: ci.Cursor, depth: int = 0) -> tuple | None:
     """(lowest, highest) value of a size expression from its operands' types (u8 and u16 fields,
     which may be anything from 0 to their maximum), or None."""
@@ -907,10 +900,16 @@ def size_bound(c: ci.Cursor, depth: int = 0) -> tuple | None:
         if op == "<<" and b[1] >= 64:
             return None
         ends = {"+": lambda x, y: x + y, "*": lambda x, y: x * y, "<<": lambda x, y: x << y}.get(op)
+        out = None
         if ends is not None:  # non-negative operands: both ends grow with each operand
-            return (ends(a[0], b[0]), ends(a[1], b[1]))
-        if op == "|":
-            return (max(a[0], b[0]), (1 << max(a[1], b[1]).bit_length()) - 1)
+            out = (ends(a[0], b[0]), ends(a[1], b[1]))
+        elif op == "|":
+            out = (max(a[0], b[0]), (1 << max(a[1], b[1]).bit_length()) - 1)
+        t = c.type.get_canonical()
+        bits = 8 * t.get_size() - (t.kind in _SIGNED)
+        if out is not None and bits > 0 and out[1] >= 1 << bits:
+            return None  # `(n + 1u) * 0x800000u` wraps in 32 bits: no range
+        return out
     return None
 
 
