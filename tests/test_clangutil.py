@@ -40,3 +40,24 @@ def test_expansion_files_match_expansion_locations(tmp_path):
     by_name = {c.spelling: f for c, f in zip(decls, got)}
     assert by_name["in_part"].endswith("part.c") and by_name["after"].endswith("m.c")
     assert by_name["__do_sys_pasted"].endswith("m.c") and by_name["in_header"].endswith("inc.h")
+
+
+def test_one_walk_of_an_inline_body_agrees_with_the_separate_walks():
+    # context._inline_body() replaces cfg.calls_in() and _unconditional_calls() on header inlines
+    from gfplint.frontend import cfg
+    from gfplint.frontend.context import _inline_body, _unconditional_calls
+
+    tu = _tu(FIXTURES / "calls.c")
+    try:
+        seen = 0
+        for c in tu.cursor.walk_preorder():
+            if c.kind != ci.CursorKind.FUNCTION_DECL or not c.is_definition():
+                continue
+            body = next((k for k in cu.children(c) if k.kind == ci.CursorKind.COMPOUND_STMT), None)
+            calls, always, _ = _inline_body(body)
+            assert [x.hash for x in calls] == [x.hash for _, x in cfg.calls_in(body)]
+            assert always == _unconditional_calls(body)
+            seen += bool(calls)
+        assert seen > 20
+    finally:
+        cu.clear_cache()

@@ -592,9 +592,9 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
     skip = False  # it enters or leaves a section itself, or nests deeper than DEPTH
     # functions it may call with no edge recorded, or names (`fi->hook = fs_fill`): the must-scopes
     # take them as entered from anywhere
-    unseen: set = set(_function_refs(body))
-    always = _unconditional_calls(body) if body is not None else set()
-    for _, x in cfg.calls_in(body) if body is not None else ():
+    calls, always, refs = _inline_body(body)
+    unseen: set = set(refs)
+    for x in calls:
         name, struct = _callee(x)
         if name is None:
             continue
@@ -646,8 +646,9 @@ def _names_below(ref, ctx, seen: set) -> set:
     seen.add(key)
     defn = ref.get_definition()
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
-    out = set(_function_refs(body))
-    for _, x in cfg.calls_in(body) if body is not None else ():
+    calls, _, refs = _inline_body(body)
+    out = set(refs)
+    for x in calls:
         callee = x.referenced
         if callee is None or callee.kind != K.FUNCTION_DECL or _context_api(callee.spelling, ctx):
             continue
@@ -658,22 +659,38 @@ def _names_below(ref, ctx, seen: set) -> set:
     return out
 
 
-def _function_refs(body) -> list:
-    """Functions BODY names other than as a call's callee (`p->hook = f`, `register(f)`)."""
-    out: list = []
+def _inline_body(body) -> tuple:
+    """One walk of an inline's BODY: (its calls in evaluation order, as cfg.calls_in(); the hashes of
+    those that run every time it does, as _unconditional_calls(); the functions it names other than
+    as a call's callee: `p->hook = f`, `register(f)`)."""
+    calls: list = []
+    always: set = set()
+    refs: list = []
 
-    def visit(c, anc):
-        if c.kind == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL \
+    def visit(c, ok: bool, anc: list) -> None:
+        k = c.kind
+        kids = children(c)
+        if k == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL \
                 and not is_callee(c, anc):
-            out.append(c.spelling)
+            refs.append(c.spelling)
+        inner = ok and k not in _BRANCHING
+        split = (k == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR)) \
+            or is_gnu_conditional(c, kids)
         anc.append(c)
-        for k in children(c):
-            visit(k, anc)
+        for i, ch in enumerate(kids):
+            visit(ch, inner and (i == 0 or not split), anc)
         anc.pop()
+        if k == K.CALL_EXPR:
+            calls.append(c)
+            if ok:
+                always.add(c.hash)
 
-    if body is not None:
-        visit(body, [])
-    return out
+    ok = True
+    for stmt in children(body) if body is not None else ():
+        visit(stmt, ok, [body])
+        if stmt.kind == K.RETURN_STMT or stmt.kind in _BRANCHING:
+            ok = False  # what follows may not run
+    return calls, always, refs
 
 
 def _section_api(name: str, cat) -> bool:
