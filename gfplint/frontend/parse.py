@@ -456,9 +456,9 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
             w.writes.escape(init[-1])
     elif k == K.ASM_STMT:
         w.writes.asm_operands(c)
-    elif k == K.DECL_REF_EXPR:
-        ref = c.referenced
-        if ref is not None and ref.kind == K.FUNCTION_DECL and not is_callee(c, anc):
+    elif k == K.DECL_REF_EXPR and c.spelling in ctx.function_names and not is_callee(c, anc):
+        ref = c.referenced  # (the name test first: most references are to variables)
+        if ref is not None and ref.kind == K.FUNCTION_DECL:
             w.taken.add(c.spelling)  # fp = f, tbl[] = { f }, return f, x ? f : g
     elif k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
         if k == K.COMPOUND_ASSIGNMENT_OPERATOR and cu.binary_operator(c) == OR_ASSIGN:
