@@ -33,6 +33,7 @@ class Inputs:
     cwd: str = field(default_factory=os.getcwd)
     context_catalog: str | None = None  # extra enter/exit/registration entries (gfplint/data/context.json format)
     through_fields: bool = False  # resolve calls through struct member pointers (lower confidence)
+    through_inlines: bool = False  # follow the calls header inlines make every time they run
     first_use: bool = False  # report sleep-in-atomic paths through a lazy initialization (lower confidence)
     # How the front end runs (gfplint/parallel.py): jobs, --tu-timeout, cache.
     front_end: FrontEndOptions = field(default_factory=FrontEndOptions)
@@ -192,7 +193,8 @@ def analyse(inp: Inputs, rules=None, progress=None) -> Result:
     p = plan(inp)
     stats = Stats()
     facts = parse_all(p, catalog, progress, inp.front_end, stats)
-    prog = link(facts, catalog, p.root, p.kernel, through_fields=inp.through_fields)
+    prog = link(facts, catalog, p.root, p.kernel, through_fields=inp.through_fields,
+                through_inlines=inp.through_inlines)
     prog.first_use = inp.first_use
     prog.diagnostics = p.diagnostics + prog.diagnostics
     prog.diagnostics += [Diagnostic(".", 0, 0, "note", n) for n in stats.notes]

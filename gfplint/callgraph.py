@@ -213,7 +213,8 @@ def boot_only(g, entries, registrations) -> set:
     return boot
 
 
-def build_graph(functions: dict, registrations: list, field_functions: list | None = None) -> nx.MultiDiGraph:
+def build_graph(functions: dict, registrations: list, field_functions: list | None = None,
+                through_inlines: bool = False) -> nx.MultiDiGraph:
     """functions: (file, name) -> FunctionFacts.  FIELD_FUNCTIONS (when given): a call through
     `p->field(...)` gets an edge, marked `field`, to every function stored in that field of p's struct type."""
     g = nx.MultiDiGraph()
@@ -225,12 +226,15 @@ def build_graph(functions: dict, registrations: list, field_functions: list | No
         files.setdefault(file, node)
         by_name[name] = (files, first_global if first_global is not None or f.static else node)
     g.graph["by_name"] = by_name
+    g.graph["through_inlines"] = through_inlines
     targets = _field_targets(field_functions or [], by_name)
     g.graph["field_calls"] = g.graph["field_edges"] = 0
     key = 0  # explicit edge keys: networkx's own key search is quadratic in parallel edges
     for (file, name), f in functions.items():
         caller = fid(file, name, f.static)
         for c in f.calls:
+            if c.inline_body and not through_inlines:
+                continue  # --through-inlines (address_taken() counts the callee as entered from anywhere)
             for callee in _resolve(c.callee, file, by_name):
                 g.add_edge(caller, callee, key=key, call=c, file=file)
                 key += 1
@@ -736,6 +740,8 @@ def address_taken(g, registrations: list, field_functions: list, taken: list = (
     named += [(name, file) for name, file in taken]
     for _, f in g.nodes(data="facts"):
         named += [(target, f.file) for c in f.calls for target in c.func_args.values()]
+        if not g.graph.get("through_inlines"):  # calls header inlines make, with no edge
+            named += [(c.callee, f.file) for c in f.calls if c.inline_body and not c.struct]
     return {n for name, file in named for n in _resolve(name, file or "", by_name)}
 
 

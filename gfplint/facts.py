@@ -101,6 +101,7 @@ class CallFacts:
     func_args: dict = field(default_factory=dict)  # parameter index (str) -> function named there (`&f`, `f`)
     via_param: str = ""  # a call through the caller's own function-pointer parameter (`sync(dev, addr)`): its name
     inline: str = ""  # a call a header inline makes with the caller's functions: the inline called (`__dev_uc_sync`)
+    inline_body: bool = False  # a call a header inline makes every time it runs (an edge only with --through-inlines)
 
 
 @dataclass

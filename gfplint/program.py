@@ -105,7 +105,7 @@ def judge(site: Site, catalog: Catalog, kernel: str, scopes=frozenset(), masks=N
 
 
 def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_prefixes=None,
-         through_fields: bool = False) -> Program:
+         through_fields: bool = False, through_inlines: bool = False) -> Program:
     """THROUGH_FIELDS: calls through a struct member pointer become edges to every function stored in
     that field of that struct type (lower confidence: findings that use such an edge say so)."""
     prog = Program(root=root, kernel=kernel, tus=len(facts))
@@ -128,7 +128,8 @@ def link(facts: list[TUFacts], catalog: Catalog, root: str, kernel: str, user_pr
     cat = getattr(catalog, "context", None) or load_context_catalog()
     if user_prefixes is None:
         user_prefixes = cat.user_entry_prefixes
-    g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None)
+    g = callgraph.build_graph(prog.functions, prog.registrations, field_functions if through_fields else None,
+                              through_inlines)
     prog.registrations += callgraph.wrapped_registrations(g)
     entered = callgraph.address_taken(g, prog.registrations, field_functions, taken)
     prog.contexts = callgraph.propagate(g, prog.registrations, tuple(user_prefixes), cat.boot_entries, entered)

@@ -69,6 +69,8 @@ def fixture_options(path: Path) -> dict:
             opts["kernel"] = words.pop(0)
         elif w == "--through-fields":
             opts["through_fields"] = True
+        elif w == "--through-inlines":
+            opts["through_inlines"] = True
         elif w == "--first-use":
             opts["first_use"] = True
         elif w == "--context-catalog":

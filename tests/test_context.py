@@ -515,3 +515,15 @@ def test_a_size_range_is_named_by_both_ends():
     msg = {f.function: f.message for f in result.findings}
     assert msg["bounded_all_past_kmalloc_max"].startswith("kmalloc() of 8388608 to 8454143 bytes with GFP_KERNEL always fails")
     assert msg["bounded_by_type"].startswith("kmalloc() of 1 to 256 bytes with GFP_KERNEL")
+
+
+def test_calls_made_by_header_inlines_are_edges_only_with_through_inlines():
+    # without --through-inlines the inline's callee is not reached, and it counts as entered from
+    # anywhere for the must-scopes (no edge shows how the inline's caller runs)
+    _, result = run_fixture("calls.c", through_inlines=False)
+    sia = {f.function for f in result.findings if f.rule == "sleep-in-atomic"}
+    assert "dev_refill" not in sia and "dev_refill_deep" not in sia
+    red = {f.function for f in result.findings if f.rule == "redundant-nofs"}
+    assert "nofs_leaf" in red and not red & {"dev_fill_nofs", "dev_fill_nofs_deep", "dev_fill_nofs_hooked"}
+    _, with_inlines = run_fixture("calls.c")
+    assert "dev_refill" in {f.function for f in with_inlines.findings if f.rule == "sleep-in-atomic"}

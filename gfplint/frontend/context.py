@@ -418,6 +418,7 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
             cf = _forwarded(call, callee, func_args, states.get(call.hash, empty), ctx, file)
             if cf is not None:
                 cf.struct = struct
+                cf.inline_body = (callee, func_args, struct) in body
                 cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
                 cf.conds = branch_conditions(call, anc, tests, ctx, texts)
                 calls.append(cf)
