@@ -183,6 +183,18 @@ class Contexts:
     sleeping: set = field(default_factory=set)  # functions that may sleep on every path (always_sleeping)
 
 
+def reachable(g, sources) -> set:
+    """SOURCES and every function they reach by call edges (breadth first)."""
+    seen = set(sources)
+    work = deque(seen)
+    while work:
+        for x in g.successors(work.popleft()):
+            if x not in seen:
+                seen.add(x)
+                work.append(x)
+    return seen
+
+
 def boot_only(g, entries, registrations) -> set:
     """The boot entries (start_kernel) and every function all of whose callers are boot-only
     (greatest fixed point).  Until kernel_init_freeable() sets gfp_allowed_mask to __GFP_BITS_MASK,
@@ -196,13 +208,7 @@ def boot_only(g, entries, registrations) -> set:
     if not roots:
         return set()
     registered = {r.function for r in registrations}
-    reach = set(roots)  # only functions start_kernel() reaches (a recursive pair called from nowhere is not)
-    work = deque(roots)
-    while work:
-        for x in g.successors(work.popleft()):
-            if x not in reach:
-                reach.add(x)
-                work.append(x)
+    reach = reachable(g, roots)  # only functions start_kernel() reaches (a recursive pair called from nowhere is not)
     boot = roots | {n for n in reach if g.nodes[n]["facts"].name not in registered}
     work = deque(boot - roots)
     while work:
@@ -765,14 +771,7 @@ def _propagate_must(g, ctx: Contexts, taken=frozenset()) -> None:
     for caller, callee, data in g.edges(data=True):
         into.setdefault(callee, []).append((caller, implied_scopes(data["call"].scopes_must)))
     entries = {n for n in g if n not in into or n in taken}
-    reached = set(entries)
-    q = deque(entries)
-    while q:
-        for callee in g.successors(q.popleft()):
-            if callee not in reached:
-                reached.add(callee)
-                q.append(callee)
-    fixed = entries | (set(g) - reached)
+    fixed = entries | (set(g) - reachable(g, entries))
     must = {n: (frozenset() if n in fixed else top) for n in g}
     work = deque(sorted(n for n in into if n not in fixed))
     queued = set(work)

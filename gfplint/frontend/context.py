@@ -413,15 +413,17 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for call, anc in walk.inline_calls:
         forwards = inline_forwards(call, ctx)
         given = {callee for callee, _ in forwards}
-        body = [(callee, {}, struct) for callee, struct in inline_callees(call, ctx) if callee not in given]
-        for callee, func_args, struct in [(c, a, "") for c, a in forwards] + body:
+        body = [(callee, {}, struct, True) for callee, struct in inline_callees(call, ctx) if callee not in given]
+        todo = [(c, a, "", False) for c, a in forwards] + body
+        if not todo or ctx.where(call.location)[0] != file:
+            continue  # (_forwarded() records only calls written in this file)
+        # one inline call: the same place, guards and conditions for everything it calls
+        guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
+        conds = branch_conditions(call, anc, tests, ctx, texts)
+        for callee, func_args, struct, in_body in todo:
             cf = _forwarded(call, callee, func_args, states.get(call.hash, empty), ctx, file)
-            if cf is not None:
-                cf.struct = struct
-                cf.inline_body = (callee, func_args, struct) in body
-                cf.guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
-                cf.conds = branch_conditions(call, anc, tests, ctx, texts)
-                calls.append(cf)
+            cf.struct, cf.inline_body, cf.guards, cf.conds = struct, in_body, dict(guards), list(conds)
+            calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
     walk.param_writes, walk.param_passes = pset.summary()
