@@ -4,10 +4,12 @@
 Usage: bench/context.py -p KERNEL_TREE PATH... [--json OUT] [--jobs N] [--cache-dir DIR]
 Parses once (front end), then times the whole-program stage (link: call graph,
 propagation, wrappers, verdicts) separately and measures its peak Python heap
-with tracemalloc.  The stage runs twice: by default, and with --through-fields
+with tracemalloc.  The stage runs three times: by default, with --through-fields
 (calls through struct member pointers resolved to every function stored in the
-field: the lower-confidence option), and both are reported.  Findings whose path goes through a
-lazy initialization (--first-use, lower confidence) are listed apart (JSON `first_use_findings`).
+field: the lower-confidence option) and with --through-inlines (calls a header
+inline makes are calls of its caller), and all three are reported.  Findings whose
+path goes through a lazy initialization (--first-use, lower confidence) are listed
+apart (JSON `first_use_findings`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ def main() -> int:
     ap.add_argument("--cache-dir", help="reuse and fill gfplint's Facts cache here (rerunning is then cheap)")
     ap.add_argument("--no-through-fields", action="store_true",
                     help="skip the second stage (--through-fields): JSON through_fields_findings is then empty")
+    ap.add_argument("--no-through-inlines", action="store_true",
+                    help="skip the third stage (--through-inlines): JSON through_inlines_findings is then empty")
     a = ap.parse_args()
     root = Path(a.p).resolve()
     inp = Inputs([str(root / p) for p in a.paths], compdb=str(root))
@@ -79,6 +83,7 @@ def main() -> int:
     print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items())))
     print(f"--first-use: sleep-in-atomic paths through a lazy initialization (not reported by default) {len(first_use)}")
     wide_findings = [] if a.no_through_fields else _through_fields(facts, catalog, pl, pointer_calls)
+    inline_findings = [] if a.no_through_inlines else _through_inlines(facts, catalog, pl, g.number_of_edges())
     if a.json:
         Path(a.json).write_text(json.dumps({
             "wrappers": list(prog.wrappers.values()),
@@ -86,6 +91,7 @@ def main() -> int:
             "findings": [finding_dict(f) for f in findings],
             "first_use_findings": [finding_dict(f) for f in first_use],
             "through_fields_findings": [finding_dict(f) for f in wide_findings if f.rule == "sleep-in-atomic"],
+            "through_inlines_findings": [finding_dict(f) for f in inline_findings if f.rule == "sleep-in-atomic"],
         }, indent=1))
     return 0
 
@@ -105,6 +111,20 @@ def _through_fields(facts, catalog, pl, pointer_calls: int) -> list:
           + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in wide_findings).items()))
           + f"; sleep-in-atomic through a member pointer (low confidence) {len(low)}")
     return wide_findings
+
+
+def _through_inlines(facts, catalog, pl, edges: int) -> list:
+    """The third stage: link again with --through-inlines, print its figures, return its findings."""
+    t3 = time.monotonic()
+    prog = link(facts, catalog, pl.root, pl.kernel, through_inlines=True)
+    t4 = time.monotonic()
+    found = run_rules(prog, catalog)
+    gi = prog.contexts.graph
+    print(f"--through-inlines: call edges {gi.number_of_edges()} (default {edges}), "
+          f"functions in atomic context {len(prog.contexts.atomic)}, whole-program stage {t4 - t3:.2f} s")
+    print("--through-inlines findings: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in found).items())))
+    return found
 
 
 def _lock_helpers(prog, catalog) -> Counter:

@@ -114,7 +114,7 @@ def score(a) -> int:
     doc = json.loads(Path(a.seeded).read_text())
     truth = json.loads(Path(a.truth).read_text()) if a.truth else {}
     reported = {}
-    for key in ("findings", "first_use_findings", "through_fields_findings"):
+    for key in ("findings", "first_use_findings", "through_fields_findings", "through_inlines_findings"):
         for f in doc.get(key, []):
             if f["rule"] == "sleep-in-atomic":
                 reported.setdefault((f["file"], f["line"]), key)
@@ -123,7 +123,8 @@ def score(a) -> int:
         at = f"{s['file']}:{s['line']}"
         got = reported.get((s["file"], s["line"]))
         found = {"findings": "reported", "first_use_findings": "only --first-use",
-                 "through_fields_findings": "only --through-fields"}.get(got, "missed")
+                 "through_fields_findings": "only --through-fields",
+                 "through_inlines_findings": "only --through-inlines"}.get(got, "missed")
         verdict = truth.get(at, {}).get("verdict", "NOT READ")
         rows[(verdict, found)] += 1
         print(f"{verdict:10} {found:22} {at} {s['function']}() {s['api']}")
@@ -141,7 +142,8 @@ def score(a) -> int:
     if atomic:
         hit = rows[("ATOMIC", "reported")]
         print(f"recall on really atomic seeded sites: {hit}/{atomic} = {100 * hit / atomic:.0f}% "
-              f"(with --through-fields: {hit + rows[('ATOMIC', 'only --through-fields')]}/{atomic})")
+              f"(with --through-fields: {hit + rows[('ATOMIC', 'only --through-fields')]}/{atomic}; "
+              f"with --through-inlines: {hit + rows[('ATOMIC', 'only --through-inlines')]}/{atomic})")
     return 0
 
 

@@ -96,6 +96,12 @@ def test_seeded_recall_seeds_restores_and_scores(tmp_path):
     assert "recall on really atomic seeded sites: 1/1 = 100%" in out
     assert "NOT ATOMIC: 1 sites: only --first-use 1" in out  # a lazy initialization: not reported by default
 
+    inlines = {"findings": [], "through_inlines_findings": [{**_finding("a.c", 3, "irq"), "function": "a"}]}
+    (tmp_path / "seeded.json").write_text(json.dumps(inlines))
+    out = _run("seeded_recall.py", "score", sites, tmp_path / "seeded.json", "--truth", tmp_path / "truth.json")
+    assert "recall on really atomic seeded sites: 0/1 = 0%" in out
+    assert "with --through-inlines: 1/1" in out and "with --through-fields: 0/1" in out
+
 
 def test_seeded_recall_refuses_a_changed_line(tmp_path):
     tree = tmp_path / "tree"
