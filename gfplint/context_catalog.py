@@ -48,6 +48,8 @@ class ContextCatalog:
     boot_entries: tuple = ()  # run under GFP_BOOT_MASK: their atomic sections cannot make allocations sleep
     sleeps: frozenset = frozenset()  # calls that always may sleep (mutex_lock, might_sleep, msleep, ...)
     lock_neutral: frozenset = frozenset()  # functions defined elsewhere that never release their caller's lock
+    # name prefixes of what section macros expand to in a header inline (arch_local_irq_restore())
+    section_primitives: tuple = ()
 
     def fingerprint(self) -> str:
         """The catalog's content as a stable string (cache keys): sets sorted, so that the value does
@@ -97,6 +99,7 @@ def _merge(cat: ContextCatalog, doc: dict, where: str) -> None:
     cat.boot_entries = cat.boot_entries + _names(doc, "boot_entries", where)
     cat.sleeps = cat.sleeps | frozenset(_names(doc, "sleeps", where))
     cat.lock_neutral = cat.lock_neutral | frozenset(_names(doc, "lock_neutral", where))
+    cat.section_primitives = cat.section_primitives + _names(doc, "section_primitives", where)
 
 
 def _names(doc: dict, key: str, where: str) -> tuple:

@@ -527,3 +527,36 @@ def test_calls_made_by_header_inlines_are_edges_only_with_through_inlines():
     assert "nofs_leaf" in red and not red & {"dev_fill_nofs", "dev_fill_nofs_deep", "dev_fill_nofs_hooked"}
     _, with_inlines = run_fixture("calls.c")
     assert "dev_refill" in {f.function for f in with_inlines.findings if f.rule == "sleep-in-atomic"}
+
+
+def test_section_primitives_come_from_the_catalog(tmp_path):
+    """What a section macro expands to inside a header inline is named by the catalog's
+    section_primitives, which a user can extend: an inline that calls one enters or leaves a
+    section itself, so what it calls is no call of its caller (context._section_api())."""
+    (tmp_path / "include").mkdir()
+    (tmp_path / "include" / "quiet.h").write_text(
+        "void quiet_hw_irq_restore(void);\n"
+        "void quiet_refill(void **p);\n"
+        "static inline void quiet_irqs_on_refill(void **p)\n{\n\tquiet_hw_irq_restore();\n\tquiet_refill(p);\n}\n")
+    src = tmp_path / "quiet.c"
+    src.write_text("#include <linux/slab.h>\n#include <linux/spinlock.h>\n#include \"include/quiet.h\"\n"
+                   "static spinlock_t quiet_lock;\n"
+                   "void quiet_refill(void **p)\n{\n\t*p = kmalloc(64, GFP_KERNEL);\n}\n"
+                   "void quiet_flush(void **p)\n{\n\tspin_lock(&quiet_lock);\n\tquiet_irqs_on_refill(p);\n"
+                   "\tspin_unlock(&quiet_lock);\n}\n")
+    args = ["check", "-I", str(EXAMPLE_INCLUDE), "--through-inlines", "--select", "sleep-in-atomic",
+            "--format", "json", "--fail-on", "never", "-q", "--no-cache", str(src)]
+
+    def refills(extra):
+        res = CliRunner().invoke(main, args + extra)
+        assert res.exit_code == 0, res.output
+        doc = json.loads(res.output[res.output.index("{"):])
+        return [f["line"] for f in doc["findings"] if f["function"] == "quiet_refill"]
+
+    assert refills([]) == [7]  # the built-in catalog does not know quiet_hw_irq_restore()
+    cat = tmp_path / "ctx.json"
+    cat.write_text(json.dumps({"section_primitives": ["quiet_hw_irq_"]}))
+    assert refills(["--context-catalog", str(cat)]) == []
+    cat.write_text(json.dumps({"section_primitives": "quiet_hw_irq_"}))
+    res = CliRunner().invoke(main, args + ["--context-catalog", str(cat)])
+    assert res.exit_code == 2 and "'section_primitives' must be a list of strings" in res.output, res.output

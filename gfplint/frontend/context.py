@@ -568,14 +568,6 @@ def inline_callees(call, ctx) -> list:
     return list(_inline_callees(ref, ctx, MAX_INLINE_DEPTH) or ())
 
 
-# What the catalog's section macros expand to in a header, where the macro name cannot be read
-# (TUContext.analysed(): only .c files): include/linux/irqflags.h local_irq_restore() is
-# arch_local_irq_restore(), include/linux/preempt.h preempt_enable() is
-# __preempt_count_dec_and_test() and __preempt_schedule(), local_bh_enable() is __local_bh_enable_ip().
-SECTION_PRIMITIVES = ("arch_local_irq_", "__preempt_count_", "preempt_count_", "__preempt_schedule",
-                      "__local_bh_enable", "__local_bh_disable", "migrate_disable", "migrate_enable")
-
-
 def _context_api(name: str, ctx) -> bool:
     cat = ctx.context_catalog
     return (name in cat.enter or name in cat.exit or name in cat.registrations or name in cat.sleeps
@@ -697,7 +689,10 @@ def _inline_body(body) -> tuple:
 
 
 def _section_api(name: str, cat) -> bool:
-    return name in cat.enter or name in cat.exit or name in cat.registrations or name.startswith(SECTION_PRIMITIVES)
+    # cat.section_primitives: what a section macro expands to in a header, where the macro name
+    # cannot be read (TUContext.analysed(): only .c files)
+    return name in cat.enter or name in cat.exit or name in cat.registrations \
+        or name.startswith(cat.section_primitives)
 
 
 def file_scope_references(cursor, ctx) -> list:
