@@ -205,7 +205,9 @@ def evaluate_int(cursor: ci.Cursor) -> int | None:
 # CXBinaryOperatorKind / CXUnaryOperatorKind (clang-c/Index.h, LLVM 17): the ones gfplint tests for.
 BINARY_LT, BINARY_GT, BINARY_LE, BINARY_GE = 11, 12, 13, 14
 BINARY_EQ, BINARY_NE, BINARY_AND, BINARY_LAND, BINARY_LOR = 15, 16, 17, 20, 21
+BINARY_ASSIGN = 22
 UNARY_ADDR_OF, UNARY_LNOT = 5, 10
+UNARY_WRITES = (1, 2, 3, 4, UNARY_ADDR_OF)  # x++, x--, ++x, --x, &x: x may change
 
 
 def binary_operator(cursor: ci.Cursor) -> int:

@@ -413,16 +413,19 @@ def analyse_function(fn, body, file, ctx, walk, sites: list, site_calls: list, e
     for call, anc in walk.inline_calls:
         forwards = inline_forwards(call, ctx)
         given = {callee for callee, _ in forwards}
-        body = [(callee, {}, struct, True) for callee, struct in inline_callees(call, ctx) if callee not in given]
-        todo = [(c, a, "", False) for c, a in forwards] + body
+        body = [(callee, {}, struct, args) for callee, struct, args in inline_callees(call, ctx) if callee not in given]
+        todo = [(c, a, "", None) for c, a in forwards] + body
         if not todo or ctx.where(call.location)[0] != file:
             continue  # (_forwarded() records only calls written in this file)
         # one inline call: the same place, guards and conditions for everything it calls
         guards = param_guards(call, anc, pset, ctx, tests, jumps) if tests else {}
         conds = branch_conditions(call, anc, tests, ctx, texts)
-        for callee, func_args, struct, in_body in todo:
+        outer = _arg_params(call, pset)
+        for callee, func_args, struct, args in todo:
             cf = _forwarded(call, callee, func_args, states.get(call.hash, empty), ctx, file)
-            cf.struct, cf.inline_body, cf.guards, cf.conds = struct, in_body, dict(guards), list(conds)
+            cf.struct, cf.inline_body, cf.guards, cf.conds = struct, args is not None, dict(guards), list(conds)
+            if args:
+                _inline_args(cf, args, list(call.get_arguments()), outer)
             calls.append(cf)
     regs = _registrations(fn, walk, ctx, cat, file)
     walk.drops = sorted(dropping)
@@ -565,7 +568,24 @@ def inline_callees(call, ctx) -> list:
     ref = call.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL or _context_api(ref.spelling, ctx):
         return []
-    return list(_inline_callees(ref, ctx, MAX_INLINE_DEPTH) or ())
+    return [(name, struct, args) for (name, struct), args in (_inline_callees(ref, ctx, MAX_INLINE_DEPTH) or {}).items()]
+
+
+def _inline_args(cf: CallFacts, args: dict, given: list, outer: dict) -> None:
+    """What the caller knows of the arguments an inline passes to CF's callee: ARGS (argument index ->
+    ("const", value) or ("param", index of the inline's parameter it passes on)) resolved with the
+    arguments GIVEN to the inline and OUTER, those that are the caller's parameters (_arg_params()).
+    drivers/net/wireless/intel/iwlwifi/iwl-dbg-tlv.h iwl_dbg_tlv_time_point() passes `sync = false`
+    to _iwl_dbg_tlv_time_point(), whose dump allocates only `if (sync)`."""
+    for k, (kind, v) in args.items():
+        if kind == "const":
+            cf.const_args[k] = v
+        elif v < len(given) and _literal(given[v]) and (c := fields.constant(given[v])) is not None:
+            cf.const_args[k] = c
+        elif v < len(given) and _address_of(given[v]):
+            cf.const_args[k] = 1  # &obj->field is never NULL
+        elif str(v) in outer and "->" not in outer[str(v)]:
+            cf.arg_params[k] = outer[str(v)]
 
 
 def _context_api(name: str, ctx) -> bool:
@@ -574,16 +594,19 @@ def _context_api(name: str, ctx) -> bool:
             or ctx.catalog.lookup(name) is not None)
 
 
-def _inline_callees(ref, ctx, depth: int) -> tuple | None:
-    """None: the inline (or one it calls) enters or leaves a section itself, or nests deeper than
-    DEPTH allows (what it calls there is not known).  Memoized by inline and depth."""
+def _inline_callees(ref, ctx, depth: int) -> dict | None:
+    """{(callee, struct): what it is passed (_arg_template())}, or None: the inline (or one it calls)
+    enters or leaves a section itself, or nests deeper than DEPTH allows (what it calls there is not
+    known).  Memoized by inline and depth."""
     key = (bytes(ref), depth)
     if key in ctx.inline_callees:
         return ctx.inline_callees[key]
     ctx.inline_callees[key] = None  # recursion guard: a cycle of inlines is not followed
     defn = ref.get_definition()
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
-    out: dict = {}  # (name, struct) -> None: what it calls every time, through nested inlines
+    out: dict = {}  # (name, struct) -> argument template: what it calls every time, through nested inlines
+    params = [c.spelling for c in children(defn) if c.kind == K.PARM_DECL] if body is not None else []
+    written = _written_params(body, params)
     skip = False  # it enters or leaves a section itself, or nests deeper than DEPTH
     # functions it may call with no edge recorded, or names (`fi->hook = fs_fill`): the must-scopes
     # take them as entered from anywhere
@@ -601,7 +624,7 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
         callee = x.referenced
         if struct or callee is None or not ctx.callee(callee)[2]:  # a function of a .c file, or a pointer
             if x.hash in always:
-                out[(name, struct)] = None
+                _meet(out, (name, struct), _arg_template(x, params, written))
             elif not struct:
                 unseen.add(name)
             continue
@@ -611,14 +634,71 @@ def _inline_callees(ref, ctx, depth: int) -> tuple | None:
             if depth <= 1:  # too deep to follow: whatever it reaches has no edge
                 unseen |= _names_below(callee, ctx, set())
         elif x.hash in always:
-            out.update(dict.fromkeys(inner))
+            mine = _arg_template(x, params, written)
+            for key, args in inner.items():
+                _meet(out, key, _compose(args, mine))
         else:
             unseen.update(n for n, st in inner if not st)
     if skip:
         unseen.update(n for n, st in out if not st)
     ctx.inline_unseen |= unseen
-    hit = ctx.inline_callees[key] = None if skip else tuple(out)
+    hit = ctx.inline_callees[key] = None if skip else out
     return hit
+
+
+def _arg_template(x, params: list, written: set) -> dict:
+    """What call X (in a header inline with PARAMS) passes: argument index -> ("const", value) for a
+    literal or `&obj`, ("param", i) for the inline's parameter i passed on unchanged."""
+    out = {}
+    for i, a in enumerate(x.get_arguments()):
+        node = _bare(a)
+        if _literal(a) and (v := fields.constant(a)) is not None:
+            out[str(i)] = ("const", v)
+        elif _address_of(a):
+            out[str(i)] = ("const", 1)
+        elif node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.PARM_DECL \
+                and node.spelling in params and node.spelling not in written:
+            out[str(i)] = ("param", params.index(node.spelling))
+    return out
+
+
+def _compose(inner: dict, outer: dict) -> dict:
+    """INNER's template (in the parameters of the inline it is in) in the parameters of the inline that
+    calls it with OUTER."""
+    out = {}
+    for k, (kind, v) in inner.items():
+        if kind == "const":
+            out[k] = (kind, v)
+        elif str(v) in outer:
+            out[k] = outer[str(v)]
+    return out
+
+
+def _meet(out: dict, key: tuple, args: dict) -> None:
+    """A callee an inline calls twice is known to get only what both calls pass."""
+    out[key] = args if key not in out else {k: v for k, v in out[key].items() if args.get(k) == v}
+
+
+def _written_params(body, params: list) -> set:
+    """The parameters an inline's BODY assigns, increments or takes the address of: what it passes
+    on may not be what it was given."""
+    out: set = set()
+    stack = [body] if body is not None else []
+    while stack:
+        c = stack.pop()
+        kids = children(c)
+        target = None
+        if c.kind == K.COMPOUND_ASSIGNMENT_OPERATOR or (c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_ASSIGN):
+            target = kids[0] if kids else None
+        elif c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) in cu.UNARY_WRITES:
+            target = kids[0] if kids else None
+        if target is not None:
+            target = _bare(target)
+            if target.kind == K.DECL_REF_EXPR and target.spelling in params:
+                out.add(target.spelling)
+        stack.extend(kids)
+    return out
+
 
 
 def is_callee(c, anc: list) -> bool:
