@@ -289,6 +289,8 @@ def _invocations(g, functions: dict, by_name: dict) -> dict:
         for (file, name), f in functions.items():
             node = fid(file, name, f.static)
             for c in f.calls:
+                if c.inline_body and not g.graph["through_inlines"]:
+                    continue  # a parameter passed on through a header inline: an edge only with --through-inlines
                 for k, passed in c.arg_params.items():
                     if passed not in f.params:
                         continue
