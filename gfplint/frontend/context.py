@@ -568,7 +568,8 @@ def inline_callees(call, ctx) -> list:
     ref = call.referenced
     if ref is None or ref.kind != K.FUNCTION_DECL or _context_api(ref.spelling, ctx):
         return []
-    return [(name, struct, args) for (name, struct), args in (_inline_callees(ref, ctx, MAX_INLINE_DEPTH) or {}).items()]
+    hit = _inline_callees(ref, ctx, MAX_INLINE_DEPTH)
+    return [(name, struct, args) for (name, struct), args in hit[0].items()] if hit is not None else []
 
 
 def _inline_args(cf: CallFacts, args: dict, given: list, outer: dict) -> None:
@@ -578,14 +579,19 @@ def _inline_args(cf: CallFacts, args: dict, given: list, outer: dict) -> None:
     drivers/net/wireless/intel/iwlwifi/iwl-dbg-tlv.h iwl_dbg_tlv_time_point() passes `sync = false`
     to _iwl_dbg_tlv_time_point(), whose dump allocates only `if (sync)`."""
     for k, (kind, v) in args.items():
+        flip = (lambda x: int(not x)) if kind == "not" else (lambda x: x)
         if kind == "const":
             cf.const_args[k] = v
         elif v < len(given) and _literal(given[v]) and (c := fields.constant(given[v])) is not None:
-            cf.const_args[k] = c
+            cf.const_args[k] = flip(c)
         elif v < len(given) and _address_of(given[v]):
-            cf.const_args[k] = 1  # &obj->field is never NULL
+            cf.const_args[k] = flip(1)  # &obj->field is never NULL
         elif str(v) in outer and "->" not in outer[str(v)]:
-            cf.arg_params[k] = outer[str(v)]
+            p = outer[str(v)]
+            if kind == "param":
+                cf.arg_params[k] = p
+            elif not p.startswith("!"):
+                cf.arg_params[k] = "!" + p
 
 
 def _context_api(name: str, ctx) -> bool:
@@ -594,10 +600,11 @@ def _context_api(name: str, ctx) -> bool:
             or ctx.catalog.lookup(name) is not None)
 
 
-def _inline_callees(ref, ctx, depth: int) -> dict | None:
-    """{(callee, struct): what it is passed (_arg_template())}, or None: the inline (or one it calls)
-    enters or leaves a section itself, or nests deeper than DEPTH allows (what it calls there is not
-    known).  Memoized by inline and depth."""
+def _inline_callees(ref, ctx, depth: int) -> tuple | None:
+    """(always, sometimes): {(callee, struct): what it is passed (_arg_template())} for what the inline
+    calls every time, through nested inlines, and the (callee, struct) it may call only sometimes;
+    or None: the inline (or one it calls) enters or leaves a section itself, or nests deeper than
+    DEPTH allows (what it calls there is not known).  Memoized by inline and depth."""
     key = (bytes(ref), depth)
     if key in ctx.inline_callees:
         return ctx.inline_callees[key]
@@ -605,6 +612,7 @@ def _inline_callees(ref, ctx, depth: int) -> dict | None:
     defn = ref.get_definition()
     body = next((c for c in children(defn) if c.kind == K.COMPOUND_STMT), None) if defn is not None else None
     out: dict = {}  # (name, struct) -> argument template: what it calls every time, through nested inlines
+    sometimes: set = set()  # (name, struct) it may call only sometimes
     params = [c.spelling for c in children(defn) if c.kind == K.PARM_DECL] if body is not None else []
     written = _written_params(body, params)
     skip = False  # it enters or leaves a section itself, or nests deeper than DEPTH
@@ -625,8 +633,10 @@ def _inline_callees(ref, ctx, depth: int) -> dict | None:
         if struct or callee is None or not ctx.callee(callee)[2]:  # a function of a .c file, or a pointer
             if x.hash in always:
                 _meet(out, (name, struct), _arg_template(x, params, written))
-            elif not struct:
-                unseen.add(name)
+            else:
+                sometimes.add((name, struct))
+                if not struct:
+                    unseen.add(name)
             continue
         inner = _inline_callees(callee, ctx, depth - 1) if depth > 1 else None
         if inner is None:
@@ -635,31 +645,58 @@ def _inline_callees(ref, ctx, depth: int) -> dict | None:
                 unseen |= _names_below(callee, ctx, set())
         elif x.hash in always:
             mine = _arg_template(x, params, written)
-            for key, args in inner.items():
-                _meet(out, key, _compose(args, mine))
+            for k, args in inner[0].items():
+                _meet(out, k, _compose(args, mine))
+            sometimes |= inner[1]
         else:
-            unseen.update(n for n, st in inner if not st)
+            unseen.update(n for n, st in inner[0] if not st)
+            sometimes |= set(inner[0]) | inner[1]
+    for k in sometimes & set(out):
+        out[k] = {}  # also called sometimes, with what the edge does not show: `f(d, 0); if (x) f(d, 1);`
     if skip:
         unseen.update(n for n, st in out if not st)
     ctx.inline_unseen |= unseen
-    hit = ctx.inline_callees[key] = None if skip else out
+    hit = ctx.inline_callees[key] = None if skip else (out, frozenset(sometimes))
     return hit
 
 
 def _arg_template(x, params: list, written: set) -> dict:
     """What call X (in a header inline with PARAMS) passes: argument index -> ("const", value) for a
-    literal or `&obj`, ("param", i) for the inline's parameter i passed on unchanged."""
+    literal or `&obj`, ("param", i) for the inline's parameter i passed on unchanged, ("not", i)
+    for `!` of it.  A parameter converted to a type that may change its value (`u32` to `u8`, to
+    `bool`) is not passed on unchanged."""
     out = {}
     for i, a in enumerate(x.get_arguments()):
         node = _bare(a)
+        negated = _not_operand(node)
+        kind = "not" if negated is not None else "param"
+        node = negated if negated is not None else node
         if _literal(a) and (v := fields.constant(a)) is not None:
             out[str(i)] = ("const", v)
         elif _address_of(a):
             out[str(i)] = ("const", 1)
         elif node.kind == K.DECL_REF_EXPR and node.referenced is not None and node.referenced.kind == K.PARM_DECL \
-                and node.spelling in params and node.spelling not in written:
-            out[str(i)] = ("param", params.index(node.spelling))
+                and node.spelling in params and node.spelling not in written \
+                and (kind == "not" or _keeps_value(a.type, node.type)):
+            out[str(i)] = (kind, params.index(node.spelling))
     return out
+
+
+_SIGNED = {ci.TypeKind.CHAR_S, ci.TypeKind.SCHAR, ci.TypeKind.SHORT, ci.TypeKind.INT, ci.TypeKind.LONG,
+           ci.TypeKind.LONGLONG, ci.TypeKind.INT128}
+_UNSIGNED = {ci.TypeKind.CHAR_U, ci.TypeKind.UCHAR, ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG,
+             ci.TypeKind.ULONGLONG, ci.TypeKind.UINT128}
+
+
+def _keeps_value(to, frm) -> bool:
+    """A value of type FRM converted to TO is the same value: the same kind and size, or integers
+    (an enum among them) of one size and signedness."""
+    t, f = to.get_canonical(), frm.get_canonical()
+    if t.kind == f.kind:
+        return t.get_size() == f.get_size()
+    if ci.TypeKind.ENUM in (t.kind, f.kind):
+        return t.get_size() == f.get_size() and {t.kind, f.kind} <= _SIGNED | _UNSIGNED | {ci.TypeKind.ENUM}
+    return t.get_size() == f.get_size() and ({t.kind, f.kind} <= _SIGNED or {t.kind, f.kind} <= _UNSIGNED)
 
 
 def _compose(inner: dict, outer: dict) -> dict:
@@ -667,10 +704,17 @@ def _compose(inner: dict, outer: dict) -> dict:
     calls it with OUTER."""
     out = {}
     for k, (kind, v) in inner.items():
+        given = outer.get(str(v)) if kind != "const" else None
         if kind == "const":
             out[k] = (kind, v)
-        elif str(v) in outer:
-            out[k] = outer[str(v)]
+        elif given is None:
+            continue
+        elif kind == "param":
+            out[k] = given
+        elif given[0] == "const":  # `!` of a constant
+            out[k] = ("const", int(not given[1]))
+        elif given[0] == "param":
+            out[k] = ("not", given[1])
     return out
 
 
@@ -680,17 +724,21 @@ def _meet(out: dict, key: tuple, args: dict) -> None:
 
 
 def _written_params(body, params: list) -> set:
-    """The parameters an inline's BODY assigns, increments or takes the address of: what it passes
-    on may not be what it was given."""
+    """The parameters an inline's BODY assigns, increments, takes the address of or names in an asm
+    statement (include/linux/compiler.h OPTIMIZER_HIDE_VAR()): what it passes on may not be what it
+    was given."""
     out: set = set()
     stack = [body] if body is not None else []
     while stack:
         c = stack.pop()
         kids = children(c)
+        if c.kind == K.ASM_STMT:
+            out |= _names_in(c, params)
+            continue
         target = None
-        if c.kind == K.COMPOUND_ASSIGNMENT_OPERATOR or (c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_ASSIGN):
-            target = kids[0] if kids else None
-        elif c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) in cu.UNARY_WRITES:
+        assigns = c.kind == K.COMPOUND_ASSIGNMENT_OPERATOR \
+            or (c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) == cu.BINARY_ASSIGN)
+        if assigns or (c.kind == K.UNARY_OPERATOR and cu.unary_operator(c) in cu.UNARY_WRITES):
             target = kids[0] if kids else None
         if target is not None:
             target = _bare(target)
@@ -699,6 +747,16 @@ def _written_params(body, params: list) -> set:
         stack.extend(kids)
     return out
 
+
+def _names_in(c, params: list) -> set:
+    """The PARAMS a DECL_REF_EXPR under C names."""
+    out, stack = set(), [c]
+    while stack:
+        n = stack.pop()
+        if n.kind == K.DECL_REF_EXPR and n.spelling in params:
+            out.add(n.spelling)
+        stack.extend(children(n))
+    return out
 
 
 def is_callee(c, anc: list) -> bool:
