@@ -573,9 +573,10 @@ def inline_callees(call, ctx) -> list:
 
 
 def _inline_args(cf: CallFacts, args: dict, given: list, outer: dict) -> None:
-    """What the caller knows of the arguments an inline passes to CF's callee: ARGS (argument index ->
-    ("const", value) or ("param", index of the inline's parameter it passes on)) resolved with the
-    arguments GIVEN to the inline and OUTER, those that are the caller's parameters (_arg_params()).
+    """What the caller knows of the arguments an inline passes to CF's callee: ARGS (_arg_template():
+    argument index -> ("const", value), or ("param" or "not", index of the inline's parameter it
+    passes on as it is or negated)) resolved with the arguments GIVEN to the inline and OUTER, those
+    that are the caller's parameters (_arg_params()).
     drivers/net/wireless/intel/iwlwifi/iwl-dbg-tlv.h iwl_dbg_tlv_time_point() passes `sync = false`
     to _iwl_dbg_tlv_time_point(), whose dump allocates only `if (sync)`."""
     for k, (kind, v) in args.items():
