@@ -80,7 +80,7 @@ def main() -> int:
     print(f"lock wrappers (functions that return holding a lock) {sum(1 for f in prog.functions.values() if f.acquires)}  "
           f"sections opened by a lock helper (inline or wrapper) at {sum(helpers.values())} sites and calls, "
           f"{len(helpers)} helpers; most used: " + ", ".join(f"{k} {v}" for k, v in helpers.most_common(8)))
-    print("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items())))
+    print(f"findings: {_by_rule(findings)}")
     print(f"--first-use: sleep-in-atomic paths through a lazy initialization (not reported by default) {len(first_use)}")
     wide_findings = [] if a.no_through_fields else _through_fields(facts, catalog, pl, pointer_calls)
     inline_findings = [] if a.no_through_inlines else _through_inlines(facts, catalog, pl, g.number_of_edges())
@@ -96,34 +96,37 @@ def main() -> int:
     return 0
 
 
+def _relink(facts, catalog, pl, **option) -> tuple:
+    """Link again with one lower-confidence OPTION on: (program, its findings, seconds the link took)."""
+    t = time.monotonic()
+    prog = link(facts, catalog, pl.root, pl.kernel, **option)
+    took = time.monotonic() - t
+    return prog, run_rules(prog, catalog), took
+
+
+def _by_rule(findings) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in findings).items()))
+
+
 def _through_fields(facts, catalog, pl, pointer_calls: int) -> list:
     """The second stage: link again with --through-fields, print its figures, return its findings."""
-    t3 = time.monotonic()
-    wide = link(facts, catalog, pl.root, pl.kernel, through_fields=True)
-    t4 = time.monotonic()
-    wide_findings = run_rules(wide, catalog)
+    wide, wide_findings, took = _relink(facts, catalog, pl, through_fields=True)
     gw = wide.contexts.graph
     low = [f for f in wide_findings if f.rule == "sleep-in-atomic" and f.properties.get("confidence") == "low"]
     print(f"--through-fields: member-pointer calls resolved {gw.graph['field_calls']} of {pointer_calls}, "
           f"edges added {gw.graph['field_edges']}, functions in atomic context {len(wide.contexts.atomic)}, "
-          f"whole-program stage {t4 - t3:.2f} s")
-    print("--through-fields findings: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in wide_findings).items()))
-          + f"; sleep-in-atomic through a member pointer (low confidence) {len(low)}")
+          f"whole-program stage {took:.2f} s")
+    print(f"--through-fields findings: {_by_rule(wide_findings)}; "
+          f"sleep-in-atomic through a member pointer (low confidence) {len(low)}")
     return wide_findings
 
 
 def _through_inlines(facts, catalog, pl, edges: int) -> list:
     """The third stage: link again with --through-inlines, print its figures, return its findings."""
-    t3 = time.monotonic()
-    prog = link(facts, catalog, pl.root, pl.kernel, through_inlines=True)
-    t4 = time.monotonic()
-    found = run_rules(prog, catalog)
-    gi = prog.contexts.graph
-    print(f"--through-inlines: call edges {gi.number_of_edges()} (default {edges}), "
-          f"functions in atomic context {len(prog.contexts.atomic)}, whole-program stage {t4 - t3:.2f} s")
-    print("--through-inlines findings: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(Counter(f.rule for f in found).items())))
+    prog, found, took = _relink(facts, catalog, pl, through_inlines=True)
+    print(f"--through-inlines: call edges {prog.contexts.graph.number_of_edges()} (default {edges}), "
+          f"functions in atomic context {len(prog.contexts.atomic)}, whole-program stage {took:.2f} s")
+    print(f"--through-inlines findings: {_by_rule(found)}")
     return found
 
 
