@@ -61,3 +61,49 @@ def test_one_walk_of_an_inline_body_agrees_with_the_separate_walks():
         assert seen > 20
     finally:
         cu.clear_cache()
+
+
+UNEVALUATED = """
+int f(int);
+int g(void);
+struct s { int x, y; };
+#define MIN(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); __builtin_constant_p(a) ? 0 : _a < _b ? _a : _b; })
+void h(int x)
+{
+	int a = f(1) ?: g();                                  /* GNU ?: lists f(1) three times */
+	int b = __builtin_choose_expr(1, f(2), g());
+	int c = __builtin_choose_expr(0, f(3), g());
+	int d = __builtin_constant_p(f(4)) + __builtin_object_size((void *)(long)f(5), 0);
+	int k = (typeof(f(6)))x;
+	typeof(f(7)) m;
+	int n = sizeof(f(9)) + _Alignof(typeof(f(15)));
+	int arr[4] = { [0 ... 2] = f(10) };                   /* range designator: three children too */
+	struct s sa[2] = { [1].x = f(11) };
+	int q = _Generic(f(12), int: f(13), default: g());
+	_Static_assert(sizeof(f(16)) == sizeof(int), "");
+	int r = MIN(f(17), 3);
+	__builtin_choose_expr(1, (void)f(14), (void)g());
+}
+"""
+
+
+def _calls(c, kids, out):
+    for ch in kids(c):
+        _calls(ch, kids, out)
+    if c.kind == ci.CursorKind.CALL_EXPR and c.spelling in ("f", "g"):
+        args = list(c.get_children())[1:]
+        out.append(c.spelling + (next(args[0].get_tokens()).spelling if args else ""))
+    return out
+
+
+def test_evaluated_children_leave_out_what_never_runs(tmp_path):
+    (tmp_path / "u.c").write_text(UNEVALUATED)
+    tu = ci.Index.create().parse(str(tmp_path / "u.c"), args=["-std=gnu11"], options=cu.PARSE_OPTIONS)
+    try:
+        h = next(c for c in tu.cursor.get_children() if c.spelling == "h")
+        every = _calls(h, cu.children, [])
+        ran = _calls(h, cu.evaluated_children, [])
+    finally:
+        cu.clear_cache()
+    assert every.count("f17") == 3  # in the typeof, under __builtin_constant_p() and initializing _a
+    assert ran == ["f1", "f1", "f1", "g", "f2", "g", "f10", "f11", "f13", "g", "f17", "f14"]

@@ -282,11 +282,12 @@ _CALL_EXPR = K.CALL_EXPR.value
 
 
 def calls_in(c) -> list:
-    """Calls in evaluation order (arguments before the call)."""
+    """Calls in evaluation order (arguments before the call); not those in sizeof, typeof and the
+    like (clangutil.evaluated_children())."""
     out = []
 
     def visit(x):
-        for ch in children(x):
+        for ch in cu.evaluated_children(x):
             visit(ch)
         if x._kind_id == _CALL_EXPR:
             out.append(("call", x))
@@ -304,7 +305,7 @@ def unconditional_calls(c) -> list:
     out = []
 
     def visit(x):
-        kids = children(x)
+        kids = cu.evaluated_children(x)
         k = x.kind
         if k in (K.IF_STMT, K.SWITCH_STMT, K.CONDITIONAL_OPERATOR):
             kids = kids[:1]  # the condition runs, an arm may not

@@ -34,6 +34,8 @@ def _lib():
         ("clang_getFileName", [ctypes.c_void_p], ci._CXString),
         ("clang_getCursorBinaryOperatorKind", [ci.Cursor], ctypes.c_int),  # libclang >= 17
         ("clang_getCursorUnaryOperatorKind", [ci.Cursor], ctypes.c_int),
+        ("clang_Cursor_getVarDeclInitializer", [ci.Cursor], ci.Cursor),  # libclang >= 16
+        ("clang_Cursor_isNull", [ci.Cursor], ctypes.c_int),
     ):
         fn = getattr(lib, name)
         fn.argtypes = argtypes
@@ -217,3 +219,66 @@ def binary_operator(cursor: ci.Cursor) -> int:
 
 def unary_operator(cursor: ci.Cursor) -> int:
     return _lib().clang_getCursorUnaryOperatorKind(cursor)
+
+
+# ------------------------------------------------------------------ what runs
+
+_K = ci.CursorKind
+_NO_OPERANDS = frozenset({_K.CXX_UNARY_EXPR.value, _K.STATIC_ASSERT.value})  # sizeof, _Alignof; _Static_assert
+_LAST_ONLY = frozenset({_K.CSTYLE_CAST_EXPR.value, _K.COMPOUND_LITERAL_EXPR.value})  # (typeof(f()))x
+_UNEXPOSED = _K.UNEXPOSED_EXPR.value
+_CALL = _K.CALL_EXPR.value
+_GENERIC = _K.GENERIC_SELECTION_EXPR.value
+# Builtins that only look at their argument's type or constness (gcc "Other Builtins"): the
+# argument is not evaluated.  include/linux/compiler.h __is_constexpr(), statically_true(),
+# include/linux/fortify-string.h __struct_size() name calls this way.
+UNEVALUATED_ARGUMENTS = frozenset({"__builtin_constant_p", "__builtin_object_size"})
+
+
+def has_initializer(var_decl: ci.Cursor) -> bool:
+    lib = _lib()
+    return not lib.clang_Cursor_isNull(lib.clang_Cursor_getVarDeclInitializer(var_decl))
+
+
+def evaluated_children(c: ci.Cursor) -> tuple:
+    """The children of C that run when C does: not the operand of sizeof or _Alignof, not a
+    `typeof(f())` in a declaration, cast or compound literal (libclang lists the type's expression
+    before the initializer or operand), not the argument of __builtin_constant_p(), not the
+    controlling expression of _Generic, and only the arm __builtin_choose_expr() picks.  Kernel
+    macros name calls this way all the time: include/linux/minmax.h min(f(), 3) has f() in a
+    typeof and under __builtin_constant_p() besides the one call that runs.  Walkers that list
+    calls use this; children() itself stays the plain AST.  (A variable-length array's size would
+    run, but the kernel builds with -Wvla.)"""
+    kids = children(c)
+    k = c._kind_id
+    if k in _NO_OPERANDS:
+        return ()
+    if k in _LAST_ONLY or k == VAR_DECL:
+        if k == VAR_DECL and not has_initializer(c):
+            return ()
+        return kids[-1:]  # the operand, initializer or init list comes last
+    if k == _CALL and c.spelling in UNEVALUATED_ARGUMENTS:
+        return kids[:1]
+    if k == _GENERIC:
+        return kids[1:]  # which association is chosen is not exposed: all of them may run
+    if k == _UNEXPOSED and len(kids) == 3:
+        arm = choose_expr_arm(c, kids)
+        if arm is not None:
+            return (arm,)
+    return kids
+
+
+def choose_expr_arm(c: ci.Cursor, kids: tuple):
+    """The arm `__builtin_choose_expr(cond, a, b)` picks, if C is one (libclang shows it as an
+    unexposed expression with three children, the first an integer constant expression, and the
+    type of the arm it picks); else None.  A GNU `a ?: b` has four children, an atomic builtin's
+    first one is a pointer, and a range designator `[0 ... 3] = f()` (also three) has type void."""
+    if kids[0].type.get_canonical().kind == ci.TypeKind.POINTER:
+        return None
+    cond = evaluate_int(kids[0])
+    if cond is None:
+        return None
+    arm = kids[1] if cond else kids[2]
+    if arm.type.get_canonical().spelling != c.type.get_canonical().spelling:
+        return None
+    return arm

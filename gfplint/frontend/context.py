@@ -321,7 +321,7 @@ def all_calls(stmts):
 def _always_calls(c):
     if c.kind in (K.CONDITIONAL_OPERATOR, K.COMPOUND_STMT, K.StmtExpr):
         return
-    kids = children(c)
+    kids = cu.evaluated_children(c)
     if c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR):
         kids = kids[:1]
     if c.kind == K.CALL_EXPR:
@@ -803,7 +803,7 @@ def _inline_body(body) -> tuple:
 
     def visit(c, ok: bool, anc: list) -> None:
         k = c.kind
-        kids = children(c)
+        kids = cu.evaluated_children(c)
         if k == K.DECL_REF_EXPR and c.referenced is not None and c.referenced.kind == K.FUNCTION_DECL \
                 and not is_callee(c, anc):
             refs.append(c.spelling)
@@ -896,7 +896,7 @@ def _unconditional_calls(body) -> set:
     def visit(c, ok: bool) -> None:
         if c.kind == K.CALL_EXPR and ok:
             out.add(c.hash)
-        kids = children(c)
+        kids = cu.evaluated_children(c)
         if c.kind in _BRANCHING:
             ok = False
         if (c.kind == K.BINARY_OPERATOR and cu.binary_operator(c) in (cu.BINARY_LAND, cu.BINARY_LOR)) \

@@ -471,7 +471,7 @@ def _walk(c: ci.Cursor, anc: list, w: FunctionWalk, ctx: TUContext) -> None:
     if k == K.CALL_EXPR and c.spelling == "memset":
         w.writes.visit(c, k)
     anc.append(c)
-    for ch in children(c):
+    for ch in cu.evaluated_children(c):  # not sizeof(f()), typeof(f()): those calls never run
         _walk(ch, anc, w, ctx)
     anc.pop()
 
@@ -523,7 +523,7 @@ def _calls_in(c, ctx: TUContext, depth: int, out: list) -> None:
         if kids:
             _calls_in(kids[0], ctx, depth, out)  # the left operand always runs
         return
-    for k in children(c):
+    for k in cu.evaluated_children(c):
         _calls_in(k, ctx, depth, out)
     if c.kind == K.CALL_EXPR:
         ref = c.referenced

@@ -13,6 +13,7 @@ import re
 import clang.cindex as ci
 
 from ..facts import ErrorPath, Site
+from . import clangutil as cu
 from .clangutil import children
 from .ctext import normalize
 
@@ -340,7 +341,7 @@ def _branch_effects(branch, path: ErrorPath, ctx) -> None:
             gotos += [ch.spelling for ch in children(c) if ch.kind == K.LABEL_REF]
         elif c.kind == K.CALL_EXPR and c.spelling and not _CLEANUP.match(c.spelling):
             other_calls.append(c.spelling)
-        stack.extend(children(c))
+        stack.extend(cu.evaluated_children(c))
     path.gotos = sorted(set(gotos))
     path.returns = returns[0] if returns else None
     if any(n in ("BUG", "panic") for n in other_calls):
