@@ -80,7 +80,7 @@ void h(int x)
 	int arr[4] = { [0 ... 2] = f(10) };                   /* range designator: three children too */
 	struct s sa[2] = { [1].x = f(11) };
 	int q = _Generic(f(12), int: f(13), default: g());
-	_Static_assert(sizeof(f(16)) == sizeof(int), "");
+	_Static_assert(__builtin_types_compatible_p(typeof(f(16)), int), "");  /* container_of() */
 	int r = MIN(f(17), 3);
 	__builtin_choose_expr(1, (void)f(14), (void)g());
 }

@@ -244,10 +244,12 @@ def evaluated_children(c: ci.Cursor) -> tuple:
     """The children of C that run when C does: not the operand of sizeof or _Alignof, not a
     `typeof(f())` in a declaration, cast or compound literal (libclang lists the type's expression
     before the initializer or operand), not the argument of __builtin_constant_p(), not the
-    controlling expression of _Generic, and only the arm __builtin_choose_expr() picks.  Kernel
-    macros name calls this way all the time: include/linux/minmax.h min(f(), 3) has f() in a
-    typeof and under __builtin_constant_p() besides the one call that runs.  Walkers that list
-    calls use this; children() itself stays the plain AST.  (A variable-length array's size would
+    controlling expression of _Generic, not a _Static_assert, and only the arm
+    __builtin_choose_expr() picks.  Kernel macros name calls this way all the time:
+    include/linux/container_of.h container_of(lookup(k), ...) has lookup(k) twice in its
+    static_assert() besides the one call that runs, include/linux/overflow.h struct_size()'s count
+    is in a sizeof (__is_constexpr()) and in both arms of a __builtin_choose_expr().  Walkers that
+    list calls use this; children() itself stays the plain AST.  (A variable-length array's size would
     run, but the kernel builds with -Wvla.)"""
     kids = children(c)
     k = c._kind_id
