@@ -230,8 +230,9 @@ _UNEXPOSED = _K.UNEXPOSED_EXPR.value
 _CALL = _K.CALL_EXPR.value
 _GENERIC = _K.GENERIC_SELECTION_EXPR.value
 # Builtins that only look at their argument's type or constness (gcc "Other Builtins"): the
-# argument is not evaluated.  include/linux/compiler.h __is_constexpr(), statically_true(),
-# include/linux/fortify-string.h __struct_size() name calls this way.
+# argument is not evaluated.  include/linux/compiler.h statically_true() and, where the compiler
+# lacks __builtin_dynamic_object_size (left out here: not known to skip its argument),
+# include/linux/compiler_types.h __struct_size() name calls this way.
 UNEVALUATED_ARGUMENTS = frozenset({"__builtin_constant_p", "__builtin_object_size"})
 
 
