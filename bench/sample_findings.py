@@ -11,6 +11,12 @@ TRIAGE.json maps "file:line:first function of the witness" to {"verdict": "TRUE"
 printed with its verdict, and the precision of the sample and of all findings is summed up.
 --by PROPERTY also sums up all findings per value of that finding property (`conditions`,
 `hops`, `local`), to see whether it separates true findings from false ones.
+A false positive's "needs" in TRIAGE.json names the kind of fact that rules it out: "run-time state"
+(what the running system holds: which device is bound, what probe set up, a reference count, the
+shape of a data structure), "source values" (values written in the source that a path- and
+heap-sensitive whole-program analysis could track) or "unreachable". The false positives of all
+findings are summed up by it, with the precision left if every false positive not ruled out by
+run-time state were gone: the most any analysis of the source alone could reach on these findings.
 """
 import argparse
 import json
@@ -42,8 +48,9 @@ def main() -> int:
             print(f"    {st['file']}:{st['line']}: {st['what']} [in {st['function']}()]{mark}")
     if verdicts is not None:
         print()
-        _precision("sample", picked, verdicts)
-        _precision("all findings", found, verdicts)
+        for label, group in (("sample", picked), ("all findings", found)):
+            _precision(label, group, verdicts)
+            _ceiling(label, group, verdicts)
         if a.by:
             groups: dict = {}
             for f in found:
@@ -68,6 +75,22 @@ def _precision(label: str, findings: list, verdicts: dict) -> None:
     share = f"{100 * counts['TRUE'] / decided:.0f}%" if decided else "n/a"
     print(f"{label}: {len(findings)} findings, " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
           + f"; precision (TRUE / decided) {share}")
+
+
+def _ceiling(label: str, findings: list, verdicts: dict) -> None:
+    """False positives by the kind of fact that rules them out, and the precision a source-only
+    analysis could at best reach: every false positive goes except those that need run-time state."""
+    needs = Counter(verdicts.get(_key(f), {}).get("needs", "not classified") for f in findings
+                    if _verdict(f, verdicts) == "FALSE POSITIVE")
+    if not needs:
+        return
+    true = sum(_verdict(f, verdicts) == "TRUE" for f in findings)
+    left = needs["run-time state"]
+    share = f"{100 * true / (true + left):.0f}%" if true + left else "n/a"
+    print(f"  {label}, false positives by what rules them out: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(needs.items())))
+    print(f"  {label}, with only the run-time-state ones left: {true} TRUE, {left} FALSE POSITIVE; precision {share}"
+          f" (80% allows at most {true // 4} false positives with {true} true findings)")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,30 @@ def test_sample_splits_precision_by_a_finding_property(tmp_path):
     assert "conditions=2: 2 findings, FALSE POSITIVE 1, TRUE 1; precision (TRUE / decided) 50%" in out
 
 
+def test_sample_sums_false_positives_by_what_rules_them_out(tmp_path):
+    """The ceiling counts only false positives that need run-time state; an unclassified one is listed as such."""
+    found = [_finding(f"{c}.c", 1, "x") for c in "abcdefgh"]
+    verdicts = {f"{c}.c:1:x": {"verdict": "TRUE"} for c in "abcd"}
+    verdicts["e.c:1:x"] = {"verdict": "FALSE POSITIVE", "needs": "run-time state"}
+    verdicts["f.c:1:x"] = {"verdict": "FALSE POSITIVE", "needs": "source values"}
+    verdicts["g.c:1:x"] = {"verdict": "FALSE POSITIVE", "needs": "source values"}
+    verdicts["h.c:1:x"] = {"verdict": "FALSE POSITIVE"}
+    (tmp_path / "r.json").write_text(json.dumps({"findings": found}))
+    (tmp_path / "v.json").write_text(json.dumps(verdicts))
+    out = _run("sample_findings.py", tmp_path / "r.json", "--verdicts", tmp_path / "v.json")
+    assert ("all findings, false positives by what rules them out: "
+            "not classified 1, run-time state 1, source values 2") in out
+    assert ("all findings, with only the run-time-state ones left: 4 TRUE, 1 FALSE POSITIVE; precision 80% "
+            "(80% allows at most 1 false positives with 4 true findings)") in out
+
+
+def test_sample_prints_no_ceiling_without_false_positives(tmp_path):
+    (tmp_path / "r.json").write_text(json.dumps({"findings": [_finding("a.c", 1, "x")]}))
+    (tmp_path / "v.json").write_text(json.dumps({"a.c:1:x": {"verdict": "TRUE"}}))
+    out = _run("sample_findings.py", tmp_path / "r.json", "--verdicts", tmp_path / "v.json")
+    assert "precision (TRUE / decided) 100%" in out and "rules them out" not in out
+
+
 def _migrate(file, line, gfp="GFP_ATOMIC"):
     return {"rule": "migrate", "file": file, "line": line, "column": 1, "function": "f", "message": "m",
             "properties": {"gfp": gfp, "api": "kmalloc"}}
