@@ -177,6 +177,7 @@ class Contexts:
     noreclaim: dict = field(default_factory=dict)
     must: dict = field(default_factory=dict)  # function id -> frozenset of scope classes
     kinds: dict = field(default_factory=dict)  # function id -> {kind: witness}
+    kthread_only: set = field(default_factory=set)  # functions entered only from kthread/work-item entries
     graph: nx.MultiDiGraph | None = None
     resolved_pointers: int = 0
     boot: set = field(default_factory=set)  # functions that run only in early boot, under GFP_BOOT_MASK
@@ -563,6 +564,7 @@ def propagate(g: nx.MultiDiGraph, registrations: list, user_prefixes: tuple, boo
     _propagate_must(g, ctx, taken)
     g.graph["must"] = ctx.must
     _propagate_kinds(g, registrations, user_prefixes, ctx)
+    ctx.kthread_only = kthread_only(g, registrations, taken)
     return ctx
 
 
@@ -826,6 +828,23 @@ def _must_steps(g, start: str, prev: dict, scope: str) -> list:
         steps.append(edge_step(data, name, what))
         n = callee
     return steps
+
+
+def kthread_only(g, registrations, taken=frozenset()) -> set:
+    """Functions that every call path enters from a kernel thread or work item: the must-kind
+    behind migrate's "reached only from kernel threads".  A function reached from a kthread entry
+    may also be reached from where the task is not known: a probe routine runs in modprobe, a user
+    task, or in a kworker; an ethtool op in its caller's task.  Those are the entries of
+    _propagate_must() (no callers, address taken) and the functions no entry reaches; whatever they
+    reach is not kthread-only.  A kthread registration target is a kthread entry unless it is also
+    registered for another context; its address is taken by the registration, and another taking
+    (an ops table the catalog does not know) is not told apart."""
+    threads = {n for n, _ in _registered(g, registrations, "kthread")}
+    threads -= {n for ctx in ("user", "atomic") for n, _ in _registered(g, registrations, ctx)}
+    called = {callee for _, callee in g.edges()}
+    entries = {n for n in g if n not in called or n in taken} | threads
+    unknown = (entries - threads) | (set(g) - reachable(g, entries))
+    return set(g) - reachable(g, unknown)
 
 
 def _propagate_kinds(g, registrations, user_prefixes, ctx: Contexts) -> None:

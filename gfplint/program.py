@@ -31,6 +31,7 @@ class SiteResult:
     noreclaim: list | None = None  # witness steps when a memalloc_noreclaim scope may be open
     scopes: list = field(default_factory=list)  # memalloc scopes that hold on every path to the site
     kinds: dict = field(default_factory=dict)  # task kind (kthread, user) -> witness steps
+    kthread_only: bool = False  # every path into the site starts at a kthread/work-item entry
     alloc_only: bool = True  # the failure value means only "allocation failed"
     gfp_from: list = field(default_factory=list)  # callers whose gfp_t argument gave the masks
     atomic_masks: list | None = None  # for a gfp_t-parameter site: the masks on its atomic path ([]: unknown)
@@ -188,6 +189,7 @@ def _judge_in_context(prog: Program, g, s: Site, catalog: Catalog, kernel: str, 
         adds = frozenset(api.adds) if api is not None else frozenset()
         r.atomic_masks = _masks_on_path(s, consts, kernel, adds)
     r.kinds = {k: w for k, w in ctx.kinds.get(node, {}).items()} if node else {}
+    r.kthread_only = node in ctx.kthread_only if node else False
     return r
 
 

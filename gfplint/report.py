@@ -24,7 +24,7 @@ def site_dict(r) -> dict:
         "error_path": asdict(s.error_path) if s.error_path else None,
         "dead_lines": len(r.dead_lines), "live_labels": r.live_labels,
         "via": s.via, "held": s.held, "scopes": r.scopes, "atomic": r.atomic, "noreclaim": r.noreclaim,
-        "task_kinds": sorted(r.kinds), "gfp_from": r.gfp_from,
+        "task_kinds": sorted(r.kinds), "kthread_only": r.kthread_only, "gfp_from": r.gfp_from,
     }
     return d
 

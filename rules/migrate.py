@@ -16,7 +16,12 @@ FULL = (
     "fail), GFP_NO_RETRY (try once, may sleep), GFP_ATOMIC (never sleep). This rule names the class a site "
     "maps to today: __GFP_NOFAIL sites and too-small-to-fail sites whose failure branch only returns an "
     "error -> GFP_NOFAIL; __GFP_RETRY_MAYFAIL -> GFP_RETRY; __GFP_NORETRY -> GFP_NO_RETRY; masks without "
-    "__GFP_DIRECT_RECLAIM -> GFP_ATOMIC. The target is in properties.target."
+    "__GFP_DIRECT_RECLAIM -> GFP_ATOMIC. The call graph refines the too-small-to-fail case by the task "
+    "that runs the site: if every call path enters from kernel threads or work items (never OOM victims), "
+    "GFP_NOFAIL with high confidence; if a user task (a system call, a file or sysfs operation) reaches it, "
+    "GFP_KILLABLE, as it fails only for a task being killed; if the failure branch falls back to another "
+    "strategy, GFP_NO_RETRY. A site also reached from probe or any caller whose task is not known stays "
+    "GFP_NOFAIL with medium confidence. The target is in properties.target."
 )
 BAD = """\
 p = kzalloc(sizeof(*p), GFP_KERNEL);
@@ -32,7 +37,8 @@ def target(r) -> tuple | None:
     """(target class, reason, confidence) for one judged site, or None.
 
     Task kinds (KERNEL-FACTS 2.6 notes, 9.3): a kernel thread or work item is never an OOM victim, so a
-    too-small-to-fail site reached only from such entries cannot fail at all (GFP_NOFAIL, high); one
+    too-small-to-fail site that every call path enters from such entries (callgraph.kthread_only())
+    cannot fail at all (GFP_NOFAIL, high); one
     reached from a user task fails only for a task being killed (GFP_KILLABLE when its failure branch
     returns an error towards user space)."""
     s = r.site
@@ -57,10 +63,13 @@ def target(r) -> tuple | None:
     if ep.action != "return-error":
         return None
     kinds = set(r.kinds)
-    if kinds == {"kthread"}:
+    if kinds == {"kthread"} and r.kthread_only:
         return "GFP_NOFAIL", "too small to fail and reached only from kernel threads/work items (never OOM victims)", "high"
     if "user" in kinds:
         return "GFP_KILLABLE", "too small to fail; reached from a user task, where it fails only if the task is being killed", "medium"
+    if kinds == {"kthread"}:  # also entered where the task is not known (probe may run in modprobe)
+        return "GFP_NOFAIL", ("too small to fail and the failure branch only returns an error; reached from kernel "
+                              "threads/work items, but also from callers whose task is not known"), "medium"
     return "GFP_NOFAIL", "too small to fail and the failure branch only returns an error", "medium"
 
 CLAIM = Claim(mask_lacks=("__GFP_DIRECT_RECLAIM", "__GFP_NOFAIL"), backends=("page", "kmalloc", "slab"),
