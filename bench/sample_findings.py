@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Print N findings of one rule, sampled with a fixed seed, with their witness paths, for hand triage.
 
-    bench/sample_findings.py CONTEXT.json [--rule sleep-in-atomic] [--key findings] [-n 20] [--seed 1]
-                             [--verdicts TRIAGE.json [--by PROPERTY]]
+    bench/sample_findings.py CONTEXT.json [--rule sleep-in-atomic] [--grep TEXT] [--key findings] [-n 20]
+                             [--seed 1] [--verdicts TRIAGE.json [--by PROPERTY]]
 
 CONTEXT.json is bench/context.py --json output (or any gfplint JSON report with "findings").
-When there are at most N findings, all of them are printed, in report order.
+When there are at most N findings, all of them are printed, in report order.  --grep keeps only
+findings whose message contains TEXT (`--rule migrate --grep "reached only from kernel threads"`).
 TRIAGE.json maps "file:line:first function of the witness" to {"verdict": "TRUE" | "FALSE POSITIVE"
 | "UNCONFIRMED", ...} (hand triage, e.g. bench/triage-debian-6.12.json): each sampled finding is
 printed with its verdict, and the precision of the sample and of all findings is summed up.
@@ -30,6 +31,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("report")
     ap.add_argument("--rule", default="sleep-in-atomic")
+    ap.add_argument("--grep", help="only findings whose message contains this text")
     ap.add_argument("--key", default="findings", help="list in the JSON to sample from (through_fields_findings)")
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
@@ -37,7 +39,8 @@ def main() -> int:
     ap.add_argument("--by", help="with --verdicts: precision per value of this finding property")
     a = ap.parse_args()
     verdicts = json.loads(Path(a.verdicts).read_text()) if a.verdicts else None
-    found = [f for f in json.loads(Path(a.report).read_text())[a.key] if f["rule"] == a.rule]
+    found = [f for f in json.loads(Path(a.report).read_text())[a.key]
+             if f["rule"] == a.rule and (a.grep is None or a.grep in f["message"])]
     picked = found if len(found) <= a.n else random.Random(a.seed).sample(found, a.n)
     print(f"# {len(picked)} of {len(found)} {a.rule} findings (seed {a.seed})")
     for i, f in enumerate(picked, 1):

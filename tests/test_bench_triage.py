@@ -80,6 +80,15 @@ def test_sample_prints_no_ceiling_without_false_positives(tmp_path):
     assert "precision (TRUE / decided) 100%" in out and "rules them out" not in out
 
 
+def test_sample_keeps_only_findings_whose_message_has_the_text(tmp_path):
+    found = [_finding("a.c", 1, "x"), _finding("b.c", 2, "x"), _finding("c.c", 3, "x")]
+    found[0]["message"] = found[2]["message"] = "maps to GFP_NOFAIL (reached only from kernel threads)"
+    (tmp_path / "r.json").write_text(json.dumps({"findings": found}))
+    out = _run("sample_findings.py", tmp_path / "r.json", "--grep", "reached only from kernel threads")
+    assert out.startswith("# 2 of 2 sleep-in-atomic findings")
+    assert "a.c:1:1" in out and "c.c:3:1" in out and "b.c:2:1" not in out
+
+
 def _migrate(file, line, gfp="GFP_ATOMIC"):
     return {"rule": "migrate", "file": file, "line": line, "column": 1, "function": "f", "message": "m",
             "properties": {"gfp": gfp, "api": "kmalloc"}}
