@@ -19,7 +19,8 @@ FULL = (
     "__GFP_DIRECT_RECLAIM -> GFP_ATOMIC. The call graph refines the too-small-to-fail case by the task "
     "that runs the site: if every call path enters from kernel threads or work items (never OOM victims), "
     "GFP_NOFAIL with high confidence; if a user task (a system call, a file or sysfs operation) reaches it "
-    "and the failure branch returns an error (not a bare return or return 0, which give up silently), "
+    "and the failure branch returns an error (not a bare return, return 0 or a jump to the end of a void "
+    "function, which give up silently), "
     "GFP_KILLABLE, as it fails only for a task being killed; if the failure branch falls back to another "
     "strategy, GFP_NO_RETRY. A site also reached from probe or any caller whose task is not known stays "
     "GFP_NOFAIL with medium confidence. The target is in properties.target."
@@ -41,7 +42,8 @@ def target(r) -> tuple | None:
     too-small-to-fail site that every call path enters from such entries (callgraph.kthread_only())
     cannot fail at all (GFP_NOFAIL, high); one
     reached from a user task fails only for a task being killed (GFP_KILLABLE when its failure branch
-    returns an error towards user space, not after a bare `return;` or `return 0;`)."""
+    returns an error towards user space, not after a bare `return;`, `return 0;` or a goto in a void
+    function)."""
     s = r.site
     if s.masks is None or len(s.masks) != 1:
         return None
@@ -66,8 +68,8 @@ def target(r) -> tuple | None:
     kinds = set(r.kinds)
     if kinds == {"kthread"} and r.kthread_only:
         return "GFP_NOFAIL", "too small to fail and reached only from kernel threads/work items (never OOM victims)", "high"
-    # a bare `return;` (a void function) or `return 0;` gives up without telling the caller, so no
-    # error reaches user space: GFP_KILLABLE would drop the work silently for a dying task
+    # a bare `return;`, a goto in a void function (both "") or `return 0;` gives up without telling
+    # the caller, so no error reaches user space: GFP_KILLABLE would drop the work silently for a dying task
     # (`return 0` as NULL in a pointer function is read as success too; sparse warns on it)
     if "user" in kinds and ep.returns not in ("", "0"):
         return "GFP_KILLABLE", "too small to fail; reached from a user task, where it fails only if the task is being killed", "medium"
