@@ -834,7 +834,8 @@ def kthread_only(g, registrations, taken=frozenset()) -> set:
     """Functions that every call path enters from a kernel thread or work item: the must-kind
     behind migrate's "reached only from kernel threads".  A function reached from a kthread entry
     may also be reached from where the task is not known: a probe routine runs in modprobe, a user
-    task, or in a kworker; an ethtool op in its caller's task.  Those are the entries of
+    task, or in a kworker (drivers/pci/pci-driver.c pci_call_probe() moves it to work_on_cpu() only
+    for another NUMA node); an ethtool op in its caller's task.  Those are the entries of
     _propagate_must() (no callers, address taken) and the functions no entry reaches; whatever they
     reach is not kthread-only.  A kthread registration target is a kthread entry unless it is also
     registered for another context; its address is taken by the registration, and another taking

@@ -17,7 +17,8 @@ class ErrorPath:
     lines: list[int] = field(default_factory=list)  # lines of the failure branch itself
     gotos: list[str] = field(default_factory=list)  # labels the failure branch jumps to
     action: str = "other"  # return-error | fallback | crash | other
-    returns: str | None = None  # what the failure branch returns, as written
+    returns: str | None = None  # what the failure branch returns, as written ("": nothing, a bare return
+    # or a goto in a void function; None: a goto elsewhere, whose label decides)
     check_column: int = 1
 
 

@@ -38,7 +38,8 @@ SILENCE = "Migrate the site, or state the intended class explicitly with a modif
 def target(r) -> tuple | None:
     """(target class, reason, confidence) for one judged site, or None.
 
-    Task kinds (KERNEL-FACTS 2.6 notes, 9.3): a kernel thread or work item is never an OOM victim, so a
+    Task kinds (KERNEL-FACTS 2.6 notes, 9.3): a kernel thread or work item is never an OOM victim
+    (mm/oom_kill.c oom_unkillable_task(): PF_KTHREAD, and the global init), so a
     too-small-to-fail site that every call path enters from such entries (callgraph.kthread_only())
     cannot fail at all (GFP_NOFAIL, high); one
     reached from a user task fails only for a task being killed (GFP_KILLABLE when its failure branch

@@ -779,9 +779,6 @@ def _site(call, anc, fn, file, ctx: TUContext, env: GfpEnv):
     _gfp(site, wapi, call, written, ctx, env, file)
     _size(site, wapi, call, written, ctx, file)
     branch = analyse_result(site, wapi, call, anc, written, ctx)
-    ep = site.error_path
-    if ep is not None and ep.returns is None and ep.gotos and fn.result_type.kind == ci.TypeKind.VOID:
-        ep.returns = ""  # a goto in a void function hands nothing back: it gives up like a bare `return;`
     return site, branch
 
 

@@ -31,7 +31,18 @@ _CLEANUP = re.compile(
 
 
 def analyse_result(site: Site, api, call, anc: list, written, ctx):
-    """Fill SITE's result fields; return the failure branch's offset range, if any."""
+    """Fill SITE's result fields; return the failure branch's offset range, if any.  ANC starts
+    at the function: a failure branch that only jumps to a label of a void function hands
+    nothing back, like a bare `return;` (ErrorPath.returns "")."""
+    branch = _analyse_result(site, api, call, anc, written, ctx)
+    ep = site.error_path
+    if ep is not None and ep.returns is None and ep.gotos and anc and anc[0].kind == K.FUNCTION_DECL \
+            and anc[0].result_type.kind == ci.TypeKind.VOID:
+        ep.returns = ""
+    return branch
+
+
+def _analyse_result(site: Site, api, call, anc: list, written, ctx):
     file = ctx.where(call.location)[0]
     expr, parent, chain = _site_expression(call, anc, written, ctx, file)
     if parent is None:
